@@ -1,0 +1,79 @@
+"""FER+ crowd votes (fer2013new.csv) and the label rules ferviz derives from them.
+
+Rules (documented in the README):
+- A row is dropped when ``NF`` (not a face) or ``unknown`` has at least as many votes as the
+  most-voted emotion, or when it has no emotion votes at all.
+- ``contempt``: ``merge`` adds its votes to neutral (7 classes, as the seed FER+ project
+  did); ``drop`` ignores contempt votes, and drops rows whose only top vote is contempt.
+- Majority label: the emotion with the most votes. In majority mode rows whose top
+  emotions tie are dropped (no majority); in distribution mode they are kept, with the soft
+  label carrying the tie and the hard label the first top emotion in :data:`EMOTIONS` order.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FervizError
+from ..labels import EMOTIONS, FERPLUS_COLUMNS, INDEX
+
+# FER+ vote column -> FER2013 emotion index.
+_TO_EMOTION = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise",
+               "sadness": "sad", "anger": "angry", "disgust": "disgust", "fear": "fear"}
+
+
+def read_votes(path: str | os.PathLike, expected_rows: int | None = None) -> np.ndarray:
+    """N x 10 vote counts in :data:`FERPLUS_COLUMNS` order, one row per FER2013 row.
+
+    Raises:
+        FervizError: missing file or columns, non-numeric votes, or a row count that does not
+            match FER2013 (the join is by row position).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FervizError(f"{path}: no such file")
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as e:
+        raise FervizError(f"{path}: cannot read as a FER+ votes csv ({e})") from e
+    missing = [c for c in FERPLUS_COLUMNS if c not in df.columns]
+    if missing:
+        raise FervizError(f"{path}: missing FER+ column(s) {', '.join(missing)}")
+    votes = df[list(FERPLUS_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    if votes.isna().any().any():
+        raise FervizError(f"{path}: vote counts must be numbers")
+    if expected_rows is not None and len(df) != expected_rows:
+        raise FervizError(f"{path}: {len(df)} rows, but fer2013.csv has {expected_rows}; FER+ "
+                          "joins FER2013 by row position")
+    return votes.to_numpy(np.int16)
+
+
+def ferplus_labels(votes: np.ndarray, contempt: str = "merge"
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels from votes: (majority label per row, N x 7 vote distribution, valid rows).
+
+    Valid rows are those not dominated by ``unknown`` / ``NF``; a valid row whose top
+    emotions tie has majority label -1.
+    """
+    if contempt not in ("merge", "drop"):
+        raise FervizError(f"contempt must be 'merge' or 'drop', not {contempt!r}")
+    col = {c: j for j, c in enumerate(FERPLUS_COLUMNS)}
+    emo = np.zeros((len(votes), len(EMOTIONS)), np.float32)
+    for c, e in _TO_EMOTION.items():
+        emo[:, INDEX[e]] = votes[:, col[c]]
+    if contempt == "merge":
+        emo[:, INDEX["neutral"]] += votes[:, col["contempt"]]
+    top = emo.max(axis=1)
+    total = emo.sum(axis=1)
+    junk = np.maximum(votes[:, col["unknown"]], votes[:, col["NF"]])
+    valid = (total > 0) & (top > junk)
+    if contempt == "drop":
+        valid &= top >= votes[:, col["contempt"]]
+    soft = np.divide(emo, total[:, None], out=np.zeros_like(emo), where=total[:, None] > 0)
+    tied = (emo == top[:, None]).sum(axis=1) > 1
+    labels = np.where(valid & ~tied, emo.argmax(axis=1), -1).astype(np.int8)
+    return labels, soft, valid

@@ -1,0 +1,51 @@
+"""The seven FER2013 emotions, their aliases, and the FER+ vote columns."""
+
+from __future__ import annotations
+
+from .errors import FervizError
+
+EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+UNKNOWN = -1  # label index of a face whose emotion is not known
+INDEX = {name: i for i, name in enumerate(EMOTIONS)}
+
+# FER+ vote columns, in the order of fer2013new.csv.
+FERPLUS_COLUMNS: tuple[str, ...] = (
+    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt",
+    "unknown", "NF",
+)
+# The FER+ label order used by its 8-class models (Barsoum et al. 2016).
+FERPLUS_LABELS: tuple[str, ...] = (
+    "neutral", "happy", "surprise", "sad", "angry", "disgust", "fear", "contempt",
+)
+
+ALIASES: dict[str, str] = {
+    "angry": "angry", "anger": "angry", "an": "angry",
+    "disgust": "disgust", "disgusted": "disgust", "di": "disgust",
+    "fear": "fear", "fearful": "fear", "scared": "fear", "fe": "fear",
+    "happy": "happy", "happiness": "happy", "joy": "happy", "ha": "happy",
+    "sad": "sad", "sadness": "sad", "sa": "sad",
+    "surprise": "surprise", "surprised": "surprise", "su": "surprise",
+    "neutral": "neutral", "ne": "neutral",
+}
+
+
+def canonical(name: str) -> str | None:
+    """Return the canonical emotion for a class name or alias, or None if unknown."""
+    return ALIASES.get(name.strip().lower())
+
+
+def label_index(name: str) -> int:
+    """Index of an emotion name or alias in :data:`EMOTIONS`.
+
+    Raises:
+        FervizError: if the name is not an emotion.
+    """
+    emotion = canonical(name)
+    if emotion is None:
+        raise FervizError(f"unknown emotion {name!r}; expected one of {', '.join(EMOTIONS)}")
+    return INDEX[emotion]
+
+
+def label_name(index: int) -> str:
+    """Emotion name of a label index, 'unknown' for -1."""
+    return EMOTIONS[index] if 0 <= index < len(EMOTIONS) else "unknown"
