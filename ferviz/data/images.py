@@ -80,9 +80,9 @@ def to_face(gray: np.ndarray, size: int = FACE_SIZE) -> np.ndarray:
                       cv2.INTER_LINEAR)
 
 
-def read_face(path: str | os.PathLike) -> np.ndarray:
-    """Decode an image that is already a face crop to 48x48 uint8."""
-    return to_face(read_gray(path))
+def read_face(path: str | os.PathLike, detect: str = "auto") -> np.ndarray:
+    """Decode an image of one face to 48x48 uint8 (see :func:`face_from_image`)."""
+    return face_from_image(read_gray(path), detect)
 
 
 def detect_faces(gray: np.ndarray, min_size: int = 30) -> list[tuple[int, int, int, int]]:
@@ -108,3 +108,14 @@ def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], margin: float = 
 def is_face_crop(gray: np.ndarray) -> bool:
     """The auto rule: small images (both sides <= 96 px) are taken as face crops already."""
     return gray.shape[0] <= CROP_SIDE and gray.shape[1] <= CROP_SIDE
+
+
+def face_from_image(gray: np.ndarray, detect: str = "auto") -> np.ndarray:
+    """One 48x48 face from an image: the largest detected face, or the whole image.
+
+    ``detect``: ``auto`` (small images are face crops already), ``always`` or ``never``.
+    """
+    if detect == "never" or (detect == "auto" and is_face_crop(gray)):
+        return to_face(gray)
+    boxes = detect_faces(gray)
+    return crop_face(gray, boxes[0]) if boxes else to_face(gray)

@@ -194,15 +194,16 @@ def load_synth(n: int = 1400, seed: int = 0, ambiguity: float = 0.15,
     )
 
 
-TRAIN_SEED, TEST_SEED = 1, 2  # the splits of the demo set never share a face
+SPLIT_SEEDS = {"train": 1, "val": 3, "test": 2}  # the splits never share a face
 
 
-def synth_splits(n_train: int = 4200, n_test: int = 1400) -> Records:
-    """The FER-Synth demo set: a ``train`` split and a held-out ``test`` split."""
+def synth_splits(n_train: int = 4200, n_val: int = 700, n_test: int = 1400) -> Records:
+    """The FER-Synth demo set: ``train``, ``val`` (model selection) and held-out ``test``."""
     from .records import concat
 
-    return concat([load_synth(n_train, TRAIN_SEED, 0.15, "train"),
-                   load_synth(n_test, TEST_SEED, 0.15, "test")], name="FER-Synth")
+    sizes = {"train": n_train, "val": n_val, "test": n_test}
+    return concat([load_synth(n, SPLIT_SEEDS[s], 0.15, s) for s, n in sizes.items()],
+                  name="FER-Synth")
 
 
 __all__ = ["load_synth", "synth_splits", "expression_parts", "EXPRESSIONS", "INDEX"]

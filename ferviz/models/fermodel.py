@@ -1,0 +1,103 @@
+"""FERModel: any network plus its card, seen as faces in [0, 1] -> 7 emotion logits."""
+
+from __future__ import annotations
+
+import hashlib
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..errors import FervizError
+from ..labels import EMOTIONS, INDEX, canonical
+from .card import ModelCard
+
+
+def _target_index(label: str) -> int | None:
+    """Which of the 7 emotions a network class feeds (contempt merges into neutral)."""
+    if label == "contempt":
+        return INDEX["neutral"]
+    emotion = canonical(label)
+    return None if emotion is None else INDEX[emotion]
+
+
+class FERModel(nn.Module):
+    """Wraps a network so every model looks the same to ferviz.
+
+    Input: N x 1 x 48 x 48 float faces in [0, 1]. Output: N x 7 logits in
+    :data:`ferviz.labels.EMOTIONS` order. Resizing, channel repetition and normalisation
+    come from the card; other label orders are mapped (FER+ contempt merges into neutral,
+    unknown / not-a-face classes are dropped), and probability outputs become log-probabilities.
+    """
+
+    def __init__(self, net: nn.Module, card: ModelCard) -> None:
+        super().__init__()
+        self.net = net
+        self.card = card
+        self.register_buffer("_mean", torch.tensor(float(card.mean)), persistent=False)
+        self.register_buffer("_std", torch.tensor(float(card.std)), persistent=False)
+        targets = [_target_index(label) for label in card.labels]
+        if {t for t in targets if t is not None} != set(range(len(EMOTIONS))):
+            raise FervizError(f"label order {', '.join(card.labels)} does not cover the 7 "
+                              f"emotions {', '.join(EMOTIONS)}")
+        self._targets = targets
+        self._identity = targets == list(range(len(EMOTIONS))) and card.output == "logits"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = self.card.input_size
+        if x.shape[-1] != size or x.shape[-2] != size:
+            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+        if self.card.channels == 3:
+            x = x.expand(-1, 3, -1, -1)
+        out = self.net((x - self._mean) / self._std)
+        return out if self._identity else self._to_emotions(out)
+
+    def _to_emotions(self, out: torch.Tensor) -> torch.Tensor:
+        if self.card.output == "logits":
+            logp = F.log_softmax(out, dim=1)
+        elif self.card.output == "probs":
+            logp = torch.log(out.clamp_min(1e-12))
+        else:
+            logp = out
+        columns = []
+        for e in range(len(EMOTIONS)):
+            src = [j for j, t in enumerate(self._targets) if t == e]
+            columns.append(logp[:, src[0]] if len(src) == 1 else
+                           torch.logsumexp(logp[:, src], dim=1))
+        return torch.stack(columns, dim=1)
+
+    def cam_layer(self, path: str | None = None) -> nn.Module:
+        """The Grad-CAM target layer (the card's, or ``path`` inside the network).
+
+        Raises:
+            FervizError: if the layer does not exist.
+        """
+        path = path or self.card.cam_layer
+        modules = dict(self.net.named_modules())
+        if not path or path not in modules:
+            convs = [n for n, m in modules.items() if isinstance(m, nn.Conv2d)]
+            raise FervizError(f"no layer {path!r} in {self.card.name}; convolution layers: "
+                              f"{', '.join(convs[-5:]) or 'none'}")
+        return modules[path]
+
+    def digest(self) -> str:
+        """Hash of the weights and of the card fields that change outputs (cache key)."""
+        h = hashlib.blake2b(digest_size=16)
+        c = self.card
+        h.update(repr((c.arch, c.input_size, c.channels, c.mean, c.std, c.labels, c.output)).encode())
+        for name, tensor in self.net.state_dict().items():
+            h.update(name.encode())
+            h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()
+
+
+class Ensemble(nn.Module):
+    """Averages the probabilities of several FERModels; outputs log of the mean."""
+
+    def __init__(self, members: list[FERModel]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        probs = torch.stack([F.softmax(m(x), dim=1) for m in self.members]).mean(0)
+        return torch.log(probs.clamp_min(1e-12))

@@ -1,0 +1,118 @@
+"""Model + records -> the predictions table, cached on disk as parquet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.nn import functional as F
+
+from .cache import atomic_path, cache_dir
+from .data.records import Records
+from .errors import FervizError
+from .labels import EMOTIONS, label_name
+from .models.fermodel import FERModel
+
+PROB_COLUMNS = [f"p_{e}" for e in EMOTIONS]
+# Test-time augmentation as in the CS230 project: flip plus small rotations, shifts, zooms.
+# Each entry: (flip, degrees, shift_x, shift_y as a fraction of the side, zoom).
+TTA = ((False, 0, 0, 0, 1.0), (True, 0, 0, 0, 1.0), (False, 8, 0, 0, 1.0),
+       (False, -8, 0, 0, 1.0), (True, 8, 0, 0, 1.0), (True, -8, 0, 0, 1.0),
+       (False, 0, 0.06, 0, 1.0), (False, 0, -0.06, 0, 1.0), (False, 0, 0, 0.06, 1.0),
+       (False, 0, 0, 0, 1.1))
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def to_tensor(faces: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """N x 48 x 48 uint8 -> N x 1 x 48 x 48 float in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(faces)).to(device).unsqueeze(1).float().div_(255)
+
+
+def augment(x: torch.Tensor, flip: bool, degrees: float, tx: float, ty: float,
+            zoom: float) -> torch.Tensor:
+    """One deterministic affine view of a batch (border pixels replicated)."""
+    if flip:
+        x = x.flip(-1)
+    if degrees == 0 and tx == 0 and ty == 0 and zoom == 1:
+        return x
+    a = math.radians(degrees)
+    theta = torch.tensor([[math.cos(a) / zoom, -math.sin(a) / zoom, -2 * tx],
+                          [math.sin(a) / zoom, math.cos(a) / zoom, -2 * ty]],
+                         dtype=x.dtype, device=x.device).expand(len(x), 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+
+
+def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
+                  batch_size: int = 512, progress: bool | None = None) -> np.ndarray:
+    """N x 7 emotion probabilities, batched under ``torch.inference_mode``."""
+    from tqdm.auto import tqdm
+
+    device = next(model.parameters(), torch.empty(0)).device
+    views = TTA if tta else TTA[:1]
+    out = np.empty((len(faces), len(EMOTIONS)), np.float32)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for start in tqdm(range(0, len(faces), batch_size), desc="predict", unit="batch",
+                              disable=progress is False or (progress is None and
+                                                            len(faces) < 20 * batch_size)):
+                x = to_tensor(faces[start:start + batch_size], device)
+                p = sum(F.softmax(model(augment(x, *v)), dim=1) for v in views) / len(views)
+                out[start:start + len(x)] = p.float().cpu().numpy()
+    finally:
+        model.train(was_training)
+    return out
+
+
+def table(records: Records, probs: np.ndarray) -> pd.DataFrame:
+    """The predictions table from records and their N x 7 probabilities."""
+    df = records.frame()
+    for j, col in enumerate(PROB_COLUMNS):
+        df[col] = probs[:, j]
+    order = np.argsort(-probs, axis=1)
+    top = np.take_along_axis(probs, order[:, :2], axis=1)
+    df["pred"] = [label_name(int(i)) for i in order[:, 0]]
+    df["confidence"] = top[:, 0]
+    df["margin"] = top[:, 0] - top[:, 1]
+    df["entropy"] = -(probs * np.log(np.clip(probs, 1e-12, None))).sum(axis=1).astype(np.float32)
+    df["correct"] = df["pred"] == df["label"]
+    return df
+
+
+def predict(model: FERModel, records: Records, tta: bool = False, batch_size: int = 512,
+            cache: bool = True, progress: bool | None = None) -> pd.DataFrame:
+    """The predictions table of ``model`` on ``records``.
+
+    Columns: id, split, source, label (true emotion or 'unknown'), FER+ ``votes_*`` and
+    ``soft_*`` when known, ``p_<emotion>`` for the 7 emotions, pred, confidence, margin
+    (top-1 minus top-2), entropy (nats), correct.
+
+    Cached under ``$FERVIZ_CACHE/predictions`` by weights hash + data hash + options, written
+    atomically.
+    """
+    if len(records) == 0:
+        raise FervizError("no faces to predict")
+    key = hashlib.blake2b(json.dumps([model.digest(), records.digest(), tta, 1]).encode(),
+                          digest_size=16).hexdigest()
+    path = cache_dir("predictions") / f"{key}.parquet"
+    if cache and path.is_file():
+        return pd.read_parquet(path)
+    df = table(records, predict_proba(model, records.images(), tta, batch_size, progress))
+    if cache:
+        save_table(df, path)
+    return df
+
+
+def save_table(df: pd.DataFrame, path) -> None:
+    """Write a predictions table as parquet, atomically."""
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)

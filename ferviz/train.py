@@ -1,0 +1,201 @@
+"""Training and fine-tuning, as users re-run them: recipes, augmentation, resumable checkpoints.
+
+Early stopping selects the epoch with the best validation accuracy (PublicTest on FER2013).
+Each epoch ends with an atomic checkpoint, so an interrupted run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .cache import atomic_path
+from .data.records import Records
+from .errors import FervizError
+from .labels import EMOTIONS
+from .models.card import ModelCard
+from .models.fermodel import FERModel
+from .predict import default_device, predict_proba, to_tensor
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a training run; saved in the model card."""
+
+    arch: str
+    labels: str = "fer2013"
+    epochs: int = 60
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    optimizer: str = "adam"
+    schedule: str = "cosine"
+    augment: bool = True
+    class_weights: bool = False
+    patience: int = 15
+    seed: int = 0
+    label_smoothing: float = 0.0
+
+
+def random_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """The CS230 augmentation: horizontal flip, +-10 degrees, +-10% zoom, +-10% shifts."""
+    n = len(x)
+    u = lambda lo, hi: torch.rand(n, generator=g) * (hi - lo) + lo  # noqa: E731
+    flip = torch.rand(n, generator=g) < 0.5
+    angle = u(-10, 10) * math.pi / 180
+    zoom = u(0.9, 1.1)
+    tx, ty = u(-0.1, 0.1) * 2, u(-0.1, 0.1) * 2
+    sign = torch.where(flip, -1.0, 1.0)
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos * sign, -sin, tx], 1),
+                         torch.stack([sin * sign, cos, ty], 1)], 1).to(x)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+
+
+def class_weights(labels: np.ndarray) -> torch.Tensor:
+    """'Balanced' weights n / (k * count), as scikit-learn computes them."""
+    counts = np.bincount(labels[labels >= 0], minlength=len(EMOTIONS)).astype(np.float64)
+    w = counts.sum() / (len(EMOTIONS) * np.maximum(counts, 1))
+    return torch.tensor(w, dtype=torch.float32)
+
+
+def _targets(records: Records, recipe: Recipe) -> torch.Tensor:
+    if recipe.labels == "ferplus-dist":
+        if records.soft is None:
+            raise FervizError("label mode ferplus-dist needs FER+ vote distributions")
+        return torch.from_numpy(np.asarray(records.soft, np.float32))
+    labels = records.labels.astype(np.int64)
+    if (labels < 0).any():
+        raise FervizError(f"{int((labels < 0).sum())} training faces have no label")
+    return torch.from_numpy(labels)
+
+
+def accuracy(model: FERModel, records: Records) -> float:
+    probs = predict_proba(model, records.images(), progress=False)
+    return float((probs.argmax(1) == records.labels).mean())
+
+
+def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
+          out_dir: str | Path, params: list[nn.Parameter] | None = None,
+          progress: bool = True, log=print) -> dict:
+    """Train ``model`` in place by ``recipe``; keep the best validation epoch.
+
+    Writes ``out_dir/checkpoint.pt`` after every epoch (resumed from if present), and at the
+    end ``weights.safetensors`` (best epoch) and ``card.json``.
+
+    Args:
+        params: the parameters to train (default all; fine-tuning passes the head's).
+
+    Returns:
+        The training summary stored in the card (best epoch, accuracies, wall time...).
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    device = default_device()
+    model.to(device)
+    torch.manual_seed(recipe.seed)
+    g = torch.Generator().manual_seed(recipe.seed)
+    params = params if params is not None else [p for p in model.parameters() if p.requires_grad]
+    opt = (torch.optim.SGD(params, lr=recipe.lr, momentum=0.9, weight_decay=recipe.weight_decay,
+                           nesterov=True) if recipe.optimizer == "sgd" else
+           torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=recipe.epochs) \
+        if recipe.schedule == "cosine" else None
+    x_all = train_set.images()
+    y_all = _targets(train_set, recipe)
+    weight = class_weights(train_set.labels).to(device) if recipe.class_weights else None
+    state = {"epoch": 0, "best_acc": -1.0, "best_epoch": 0, "history": [], "seconds": 0.0,
+             "best": None, "stale": 0}
+    ckpt = out / CHECKPOINT
+    if ckpt.is_file():
+        saved = torch.load(ckpt, map_location=device, weights_only=True)
+        if saved["recipe"] != asdict(recipe):
+            raise FervizError(f"{ckpt}: a checkpoint of a different recipe is in the way; "
+                              "choose another output folder or delete it")
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(saved["scheduler"])
+        g.set_state(saved["generator"])
+        state = saved["state"]
+        log(f"resuming {out} at epoch {state['epoch'] + 1}/{recipe.epochs}")
+    while state["epoch"] < recipe.epochs and state["stale"] < recipe.patience:
+        t0 = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(x_all), generator=g)
+        total = 0.0
+        batches = range(0, len(order), recipe.batch_size)
+        for start in tqdm(batches, desc=f"epoch {state['epoch'] + 1}/{recipe.epochs}",
+                          disable=not progress, leave=False):
+            idx = order[start:start + recipe.batch_size]
+            if len(idx) < 2:
+                continue
+            x = to_tensor(x_all[idx.numpy()], device)
+            if recipe.augment:
+                x = random_augment(x, g)
+            logits = model(x)
+            loss = F.cross_entropy(logits, y_all[idx].to(device), weight=weight,
+                                   label_smoothing=recipe.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        if sched is not None:
+            sched.step()
+        acc = accuracy(model, val_set)
+        state["epoch"] += 1
+        state["seconds"] += time.perf_counter() - t0
+        state["history"].append({"epoch": state["epoch"], "loss": total / len(order),
+                                 "val_accuracy": acc})
+        if acc > state["best_acc"]:
+            state.update(best_acc=acc, best_epoch=state["epoch"], stale=0,
+                         best={k: v.detach().clone() for k, v in model.state_dict().items()})
+        else:
+            state["stale"] += 1
+        log(f"epoch {state['epoch']}: loss {total / len(order):.4f}, val accuracy {acc:.4f} "
+            f"(best {state['best_acc']:.4f} at {state['best_epoch']})")
+        with atomic_path(ckpt) as tmp:
+            torch.save({"recipe": asdict(recipe), "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict() if sched else None,
+                        "generator": g.get_state(), "state": state}, tmp)
+    model.load_state_dict(state["best"])
+    summary = {"best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
+               "val_accuracy": state["best_acc"], "wall_seconds": round(state["seconds"], 1),
+               "hardware": _hardware(device), "history": state["history"]}
+    save_zoo_entry(model, out, recipe=asdict(recipe), training=summary)
+    return summary
+
+
+def _hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def save_zoo_entry(model: FERModel, out: str | Path, **info) -> ModelCard:
+    """Write ``weights.safetensors`` and ``card.json`` (a zoo entry) into ``out``."""
+    from safetensors.torch import save_file
+
+    out = Path(out)
+    sd = {k: v.detach().cpu().contiguous() for k, v in model.net.state_dict().items()}
+    with atomic_path(out / "weights.safetensors") as tmp:
+        save_file(sd, str(tmp))
+    card = replace(model.card, name=out.name, info={**model.card.info, **info})
+    with atomic_path(out / "card.json") as tmp:
+        tmp.write_text(json.dumps(card.to_dict(), indent=1) + "\n")
+    return card
