@@ -89,7 +89,7 @@ def accuracy(model: FERModel, records: Records) -> float:
 
 def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
           out_dir: str | Path, params: list[nn.Parameter] | None = None,
-          progress: bool = True, log=print) -> dict:
+          progress: bool = True, log=print, data: str = "") -> dict:
     """Train ``model`` in place by ``recipe``; keep the best validation epoch.
 
     Writes ``out_dir/checkpoint.pt`` after every epoch (resumed from if present), and at the
@@ -177,7 +177,8 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     summary = {"best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
                "val_accuracy": state["best_acc"], "wall_seconds": round(state["seconds"], 1),
                "hardware": _hardware(device), "history": state["history"]}
-    save_zoo_entry(model, out, recipe=asdict(recipe), training=summary)
+    save_zoo_entry(model, out, recipe=asdict(recipe), training=summary, data=data,
+                   data_hash=train_set.digest())
     return summary
 
 

@@ -19,6 +19,7 @@ from ..labels import EMOTIONS, INDEX
 from .records import FACE_SIZE, Records
 
 _S = 96  # canonical rendering size
+_VERSION = 1  # bump when rendering changes, to invalidate cached sets
 # Action units: brow_raise, brow_tilt (inner end down +), eye_open, nose_wrinkle,
 # mouth_curve (corners up +), mouth_open, mouth_width, lip_raise.
 AU_NAMES = ("brow_raise", "brow_tilt", "eye_open", "nose_wrinkle", "mouth_curve",
@@ -181,15 +182,26 @@ def load_synth(n: int = 1400, seed: int = 0, ambiguity: float = 0.15,
         ambiguity: fraction of faces that blend two expressions (soft labels record it).
         split: split name given to every face.
     """
-    faces, masks, labels, soft = zip(*(make_face(i, seed, ambiguity) for i in range(n))) \
-        if n else ((), (), (), ())
+    from ..cache import atomic_path, cache_dir
+
+    path = cache_dir("synth") / f"v{_VERSION}-{n}-{seed}-{ambiguity:g}.npz"
+    if path.is_file():
+        z = np.load(path)
+        faces, masks, labels, soft = z["faces"], z["masks"], z["labels"], z["soft"]
+    else:
+        faces, masks, labels, soft = zip(*(make_face(i, seed, ambiguity) for i in range(n))) \
+            if n else ((), (), (), ())
+        if n:
+            faces, masks, labels, soft = map(np.stack, (faces, masks, labels, soft))
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                np.savez(f, faces=faces, masks=masks, labels=labels, soft=soft)
     return Records(
         ids=np.array([f"synth:{seed}:{i}" for i in range(n)], dtype=object),
         labels=np.array(labels, np.int8), splits=np.full(n, split, dtype=object),
         sources=np.full(n, "synth", dtype=object),
-        faces=np.stack(faces) if n else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8),
-        masks=np.stack(masks) if n else np.zeros((0, FACE_SIZE, FACE_SIZE), bool),
-        soft=np.stack(soft) if n else np.zeros((0, len(EMOTIONS)), np.float32),
+        faces=faces if n else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8),
+        masks=masks if n else np.zeros((0, FACE_SIZE, FACE_SIZE), bool),
+        soft=soft if n else np.zeros((0, len(EMOTIONS)), np.float32),
         name=f"FER-Synth (seed {seed}, {n} faces, ambiguity {ambiguity:g})",
     )
 

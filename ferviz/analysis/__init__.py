@@ -1,0 +1,1 @@
+"""Analyses of a predictions table: pure pandas / numpy / scikit-learn, never torch."""

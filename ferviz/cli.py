@@ -1,0 +1,189 @@
+"""The ``ferviz`` command. Heavy libraries are imported inside commands, never at the top."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import FervizError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Interpretability and error analysis for facial expression recognition.",
+                  pretty_exceptions_enable=False)
+
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Zoo name or model file.")]
+DataOpt = Annotated[str, typer.Option("--data", "-d", help="fer2013 csv, image folder, photo, "
+                                      "or 'synth' (the FER-Synth demo set).")]
+SplitOpt = Annotated[Optional[str], typer.Option(help="Split, e.g. PrivateTest or test.")]
+LabelsOpt = Annotated[str, typer.Option(help="fer2013, ferplus-majority or ferplus-dist.")]
+FerplusOpt = Annotated[Optional[Path], typer.Option(help="FER+ votes (fer2013new.csv).")]
+ArchOpt = Annotated[Optional[str], typer.Option(help="Architecture of a state dict: registered "
+                                                "name or file.py:ClassName.")]
+TrustOpt = Annotated[bool, typer.Option(help="Allow unpickling a whole model (runs its code).")]
+InputSizeOpt = Annotated[Optional[int], typer.Option(help="Model input side, e.g. 64.")]
+ChannelsOpt = Annotated[Optional[int], typer.Option(help="Model input channels (1 or 3).")]
+NormOpt = Annotated[Optional[str], typer.Option(help="0..1, -1..1, 0..255 or MEAN,STD.")]
+LabelOrderOpt = Annotated[Optional[str], typer.Option(
+    "--label-order", help="Model output order: fer2013, ferplus, or comma-separated names.")]
+OutputOpt = Annotated[Optional[str], typer.Option(help="Model output: logits, probs, log_probs.")]
+
+
+def _model(spec: str, arch: str | None = None, trust: bool = False, input_size: int | None = None,
+           channels: int | None = None, normalize: str | None = None,
+           label_order: str | None = None, output: str | None = None):
+    from .models.load import load_model
+
+    return load_model(spec, arch=arch, trust=trust, input_size=input_size, channels=channels,
+                      normalize=normalize, labels=label_order, output=output)
+
+
+def _data(spec: str, split: str | None, labels: str = "fer2013", ferplus: Path | None = None):
+    from .data import open_data
+
+    return open_data(spec, split=split, labels=labels, ferplus=ferplus)
+
+
+@app.command()
+def models(as_json: Annotated[bool, typer.Option("--json", help="Cards as JSON.")] = False,
+           archs: Annotated[bool, typer.Option(help="List registered architectures instead.")]
+           = False) -> None:
+    """List the zoo models with their cards (or the registered architectures)."""
+    if archs:
+        from .models.registry import create_model, list_models
+
+        for name in list_models():
+            _, card = create_model(name)
+            typer.echo(f"{name:18} {card.params:>11,} params  cam: {card.cam_layer:12} "
+                       f"{card.source}")
+        return
+    from .models import zoo
+
+    cards = [zoo.card(n) for n in zoo.names()]
+    if as_json:
+        typer.echo(json.dumps([c.to_dict() for c in cards], indent=1))
+        return
+    typer.echo(f"{'model':24} {'arch':18} {'params':>10} {'test acc':>8} {'macro-F1':>8}  data")
+    for c in cards:
+        m = c.info.get("metrics", {})
+        acc = f"{m['accuracy'] * 100:.1f}%" if "accuracy" in m else "-"
+        f1 = f"{m['macro_f1']:.3f}" if "macro_f1" in m else "-"
+        typer.echo(f"{c.name:24} {c.arch:18} {c.params:>10,} {acc:>8} {f1:>8}  "
+                   f"{c.info.get('data', '')}")
+
+
+@app.command()
+def predict(model: ModelOpt, data: DataOpt,
+            out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")],
+            split: SplitOpt = None, tta: Annotated[bool, typer.Option(
+                help="Test-time augmentation (flip, small rotations, shifts, zoom).")] = False,
+            labels: LabelsOpt = "fer2013", ferplus: FerplusOpt = None, arch: ArchOpt = None,
+            trust: TrustOpt = False, input_size: InputSizeOpt = None,
+            channels: ChannelsOpt = None, normalize: NormOpt = None,
+            label_order: LabelOrderOpt = None, output: OutputOpt = None) -> None:
+    """Write the predictions table (parquet) of a model on a data set."""
+    from .predict import predict as run, save_table
+
+    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
+    df = run(m, _data(data, split, labels, ferplus), tta=tta)
+    save_table(df, out)
+    typer.echo(f"wrote {len(df)} predictions to {out}")
+
+
+@app.command()
+def evaluate(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
+             tta: Annotated[bool, typer.Option(help="Test-time augmentation.")] = False,
+             labels: LabelsOpt = "fer2013", ferplus: FerplusOpt = None, arch: ArchOpt = None,
+             trust: TrustOpt = False, input_size: InputSizeOpt = None,
+             channels: ChannelsOpt = None, normalize: NormOpt = None,
+             label_order: LabelOrderOpt = None, output: OutputOpt = None,
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+             update_card: Annotated[bool, typer.Option(
+                 help="Write the metrics (with and without TTA) into the zoo entry's card.json."
+             )] = False) -> None:
+    """Accuracy, macro-F1 and the per-class table of a model on a data set."""
+    from .analysis.metrics import confusion, per_class, summary
+    from .predict import predict as run
+
+    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
+    records = _data(data, split, labels, ferplus)
+    df = run(m, records, tta=tta)
+    s, pc = summary(df), per_class(df)
+    if update_card:
+        from .models.card_metrics import write_metrics
+
+        path = write_metrics(model, df, run(m, records, tta=not tta), tta,
+                             data=f"{Path(data).name} [{split or 'all'}] ({labels} labels)")
+        typer.echo(f"updated {path}")
+    if as_json:
+        typer.echo(json.dumps({**s, "per_class": pc.to_dict(orient="index"),
+                               "confusion": confusion(df).values.tolist()}, indent=1))
+        return
+    typer.echo(f"{m.card.name} on {data}{f' [{split}]' if split else ''}"
+               f"{' with TTA' if tta else ''}: {s['n']} faces")
+    typer.echo(f"accuracy {s['accuracy'] * 100:.2f}%   macro-F1 {s['macro_f1']:.4f}")
+    typer.echo(pc.to_string(float_format=lambda v: f"{v:.3f}"))
+
+
+@app.command()
+def train(arch: Annotated[str, typer.Option(help="Registered architecture (ferviz models --archs).")],
+          data: DataOpt,
+          out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (a zoo entry).")],
+          labels: LabelsOpt = "fer2013", ferplus: FerplusOpt = None,
+          class_weights: Annotated[bool, typer.Option(
+              help="Weight the loss by inverse class frequency.")] = False,
+          epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 60,
+          batch_size: Annotated[int, typer.Option(help="Batch size.")] = 64,
+          lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
+          optimizer: Annotated[str, typer.Option(help="adam or sgd.")] = "adam",
+          augment: Annotated[bool, typer.Option(help="CS230 augmentation.")] = True,
+          patience: Annotated[int, typer.Option(help="Early-stopping patience (epochs).")] = 15,
+          seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+          train_split: Annotated[Optional[str], typer.Option(
+              help="Default: Training (FER2013) or train.")] = None,
+          val_split: Annotated[Optional[str], typer.Option(
+              help="Default: PublicTest (FER2013) or val.")] = None) -> None:
+    """Train an architecture (resumable: re-run the same command to continue)."""
+    from .data import open_data
+    from .models.fermodel import FERModel
+    from .models.registry import create_model
+    from .train import Recipe, train as run
+
+    records = open_data(data, labels=labels, ferplus=ferplus)
+    splits = {str(s) for s in records.splits}
+    train_split = train_split or ("Training" if "Training" in splits else "train")
+    val_split = val_split or ("PublicTest" if "PublicTest" in splits else "val")
+    net, card = create_model(arch)
+    model = FERModel(net, card)
+    recipe = Recipe(arch=arch, labels=labels, epochs=epochs, batch_size=batch_size, lr=lr,
+                    optimizer=optimizer, augment=augment, class_weights=class_weights,
+                    patience=patience, seed=seed)
+    summary = run(model, recipe, records.split(train_split), records.split(val_split), out,
+                  progress=sys.stderr.isatty(), log=typer.echo,
+                  data=f"{records.name}: train {train_split}, select on {val_split}")
+    typer.echo(f"best {val_split} accuracy {summary['val_accuracy'] * 100:.2f}% at epoch "
+               f"{summary['best_epoch']}; wrote {out}")
+
+
+def main() -> None:
+    """Entry point: run the app; bad input becomes one message and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except FervizError as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # click's own usage errors
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            sys.exit(1)
+        raise

@@ -1,0 +1,46 @@
+"""Shared fixtures: small seeded FER-Synth sets and the zoo's FER-Synth model. Nothing is
+downloaded; tests needing the real FER2013 in ../shared/data skip when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+FER2013 = SHARED / "fer2013" / "fer2013.csv.xz"
+FERPLUS = SHARED / "ferplus" / "fer2013new.csv"
+
+needs_fer2013 = pytest.mark.skipif(not FER2013.is_file(), reason="../shared/data/fer2013 absent")
+needs_ferplus = pytest.mark.skipif(not (FER2013.is_file() and FERPLUS.is_file()),
+                                   reason="../shared/data FER2013 / FER+ absent")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache(tmp_path_factory) -> None:
+    """Keep the suite's caches apart from the user's, but shared across the session."""
+    os.environ.setdefault("FERVIZ_CACHE", str(tmp_path_factory.mktemp("ferviz-cache")))
+
+
+@pytest.fixture(scope="session")
+def synth_test():
+    """200 FER-Synth test faces (15% blends), with ground-truth masks and soft labels."""
+    from ferviz.data.synth import load_synth
+
+    return load_synth(200, seed=2, ambiguity=0.15)
+
+
+@pytest.fixture(scope="session")
+def synth_model():
+    """The zoo's FER-Synth CNN (about 97% on the FER-Synth test split)."""
+    from ferviz.models.load import load_model
+
+    return load_model("fer_synth_cnn")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
