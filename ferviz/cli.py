@@ -168,6 +168,65 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
                f"{summary['best_epoch']}; wrote {out}")
 
 
+@app.command()
+def report(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
+           compare: Annotated[Optional[str], typer.Option(
+               help="A second model (zoo name or file) to compare on the same faces.")] = None,
+           compare_preds: Annotated[Optional[Path], typer.Option(
+               help="A predictions table (parquet) on the same faces to compare with.")] = None,
+           saliency: Annotated[str, typer.Option(
+               help="Comma-separated explanation methods for the gallery overlays, or 'none'.")]
+           = "occlusion,gradcam",
+           out: Annotated[Optional[Path], typer.Option(
+               "--out", "-o", help="HTML file (default: a new file under reports/).")] = None,
+           force: Annotated[bool, typer.Option(help="Overwrite an existing --out file.")] = False,
+           tta: Annotated[bool, typer.Option(help="Test-time augmentation.")] = False,
+           top: Annotated[int, typer.Option(help="Top confusions with a gallery each.")] = 6,
+           max_saliency: Annotated[int, typer.Option(
+               help="Most gallery faces to explain.")] = 100,
+           spread: Annotated[float, typer.Option(
+               help="Ambiguous: the 3 likeliest emotions within this much.")] = 0.10,
+           labels: LabelsOpt = "fer2013", ferplus: FerplusOpt = None, arch: ArchOpt = None,
+           trust: TrustOpt = False, input_size: InputSizeOpt = None,
+           channels: ChannelsOpt = None, normalize: NormOpt = None,
+           label_order: LabelOrderOpt = None, output: OutputOpt = None) -> None:
+    """Write the self-contained HTML error report of a model on a data set."""
+    import pandas as pd
+
+    from .predict import predict as run
+    from .report import Options, build_html, default_path, write_report
+
+    if compare and compare_preds:
+        raise FervizError("use --compare or --compare-preds, not both")
+    if out is not None and out.exists() and not force:
+        raise FervizError(f"{out} exists; use --force to overwrite it")
+    other, other_name = None, ""
+    if compare_preds:
+        if not compare_preds.is_file():
+            raise FervizError(f"{compare_preds}: no such file")
+        try:
+            other, other_name = pd.read_parquet(compare_preds), compare_preds.name
+        except (OSError, ValueError) as e:
+            raise FervizError(f"{compare_preds}: not a readable parquet table ({e})") from e
+    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
+    records = _data(data, split, labels, ferplus)
+    df = run(m, records, tta=tta)
+    if compare:
+        m2 = _model(compare)
+        other, other_name = run(m2, records, tta=tta), m2.card.name or compare
+    methods = tuple(s.strip() for s in saliency.split(",") if s.strip() and s.strip() != "none")
+    opts = Options(top_k=top, max_saliency=max_saliency, spread=spread, saliency=methods)
+    info = {"data": records.name or data, "split": split or "all",
+            "predictions": "with TTA" if tta else "without TTA"}
+    html = build_html(df, records.images(), model=m, model_card=m.card.to_dict(), data_info=info,
+                      compare=other, compare_name=other_name, options=opts,
+                      title=f"{m.card.name or model} on {records.name or data}"
+                            f"{f' [{split}]' if split else ''}")
+    path = write_report(html, out or default_path(m.card.name or Path(model).stem,
+                                                  Path(data).stem, split or ""), force=force)
+    typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
 def main() -> None:
     """Entry point: run the app; bad input becomes one message and exit code 2."""
     try:

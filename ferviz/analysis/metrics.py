@@ -18,7 +18,9 @@ def confusion(df: pd.DataFrame, normalize: bool = False) -> pd.DataFrame:
     from sklearn.metrics import confusion_matrix
 
     d = labelled(df)
-    cm = confusion_matrix(d["label"], d["pred"], labels=list(EMOTIONS)).astype(np.float64)
+    k = len(EMOTIONS)
+    cm = (confusion_matrix(d["label"], d["pred"], labels=list(EMOTIONS)).astype(np.float64)
+          if len(d) else np.zeros((k, k)))
     if normalize:
         rows = cm.sum(axis=1, keepdims=True)
         cm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
@@ -32,8 +34,12 @@ def per_class(df: pd.DataFrame) -> pd.DataFrame:
     from sklearn.metrics import precision_recall_fscore_support
 
     d = labelled(df)
-    p, r, f, s = precision_recall_fscore_support(d["label"], d["pred"], labels=list(EMOTIONS),
-                                                 zero_division=0)
+    if len(d):
+        p, r, f, s = precision_recall_fscore_support(d["label"], d["pred"],
+                                                     labels=list(EMOTIONS), zero_division=0)
+    else:
+        p = r = f = np.zeros(len(EMOTIONS))
+        s = np.zeros(len(EMOTIONS), np.int64)
     return pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s},
                         index=pd.Index(EMOTIONS, name="emotion"))
 
@@ -50,3 +56,44 @@ def summary(df: pd.DataFrame) -> dict[str, float]:
         "macro_f1": float(present["f1"].mean()) if n else float("nan"),
         "weighted_f1": float((present["f1"] * present["support"]).sum() / n) if n else float("nan"),
     }
+
+
+def class_report(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`per_class` plus ``macro avg`` and ``weighted avg`` rows.
+
+    Averages run over the classes present in the truth (as in :func:`summary`); the support
+    of both rows is the number of labelled faces.
+    """
+    pc = per_class(df)
+    present = pc[pc["support"] > 0]
+    n = int(present["support"].sum())
+    cols = ["precision", "recall", "f1"]
+    macro = present[cols].mean() if n else pd.Series(np.nan, index=cols)
+    weighted = (present[cols].mul(present["support"], axis=0).sum() / n if n
+                else pd.Series(np.nan, index=cols))
+    extra = pd.DataFrame([macro, weighted], index=["macro avg", "weighted avg"])
+    extra["support"] = n
+    out = pd.concat([pc, extra.astype({"support": pc["support"].dtype})])
+    out.index.name = "emotion"
+    return out
+
+
+def accuracy_ci(df: pd.DataFrame, level: float = 0.95, n_resamples: int = 2000,
+                seed: int = 0) -> tuple[float, float, float]:
+    """Accuracy with a percentile bootstrap confidence interval: (accuracy, low, high).
+
+    Uses :func:`scipy.stats.bootstrap` over faces (percentile method: it stays defined when
+    every face is right or every face is wrong). NaNs when no face is labelled.
+    """
+    from scipy.stats import bootstrap
+
+    d = labelled(df)
+    correct = (d["label"] == d["pred"]).to_numpy(np.float64)
+    if len(correct) == 0:
+        return float("nan"), float("nan"), float("nan")
+    acc = float(correct.mean())
+    if len(correct) == 1 or correct.min() == correct.max():
+        return acc, acc, acc
+    res = bootstrap((correct,), np.mean, confidence_level=level, n_resamples=n_resamples,
+                    method="percentile", rng=np.random.default_rng(seed), vectorized=True)
+    return acc, float(res.confidence_interval.low), float(res.confidence_interval.high)

@@ -165,6 +165,11 @@ def load_weights(net: nn.Module, sd: dict[str, torch.Tensor], where: Path | str)
 def _torch_load(path: Path, trust: bool) -> Any:
     import pickle
 
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if not zipfile.is_zipfile(path) and not head.startswith(b"\x80"):
+        raise FervizError(f"{path}: not a readable PyTorch file (neither a zip archive nor a "
+                          "pickle)")
     try:
         return torch.load(str(path), map_location="cpu", weights_only=not trust)
     except pickle.UnpicklingError as e:
@@ -185,6 +190,9 @@ def _load_onnx(path: Path) -> nn.Module:
     import onnx
     from onnx2torch import convert
 
+    from .onnx_compat import alias_newer_opsets
+
+    alias_newer_opsets()
     try:
         return convert(onnx.load(str(path)))
     except Exception as e:  # onnx and onnx2torch raise many unrelated types

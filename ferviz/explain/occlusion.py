@@ -1,0 +1,260 @@
+"""Fast occlusion, exact to captum's ``Occlusion``.
+
+A grey ``window`` x ``window`` patch slides with ``stride`` over the face; a pixel's attribution
+is the mean, over the patches covering it, of the drop of the explained output (captum's
+definition). Two speed-ups, both exact:
+
+* all patch positions of many faces go through the network in large batches;
+* incremental inference (Nakandala et al., SIGMOD 2019): through the convolutional prefix of a
+  sequential network, only the block of activations a patch can reach is recomputed, on crops
+  of the unoccluded activations; once that block covers most of a map, the rest runs in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..errors import FervizError
+from ..labels import EMOTIONS
+from .core import Scored, score_output
+
+MAX_EVALS = 2048  # occluded faces per forward pass (bounds memory)
+FULL_AREA = 0.6  # switch to full maps once the changed block covers this share of a map
+_POINTWISE = (nn.BatchNorm2d, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid,
+              nn.Tanh, nn.Identity, nn.Dropout, nn.Dropout2d)
+
+
+def occlusion(forward: Scored, x: torch.Tensor, targets: torch.Tensor, window: int = 8,
+              stride: int = 4, baseline: float = 0.5, incremental: bool = True) -> torch.Tensor:
+    """Occlusion maps, N x H x W, equal to captum ``Occlusion.attribute`` with
+    ``sliding_window_shapes=(1, window, window)``, ``strides=(1, stride, stride)`` and
+    ``baselines=baseline`` (pixels no window covers get 0).
+
+    Args:
+        forward: the explained model output (see :class:`~ferviz.explain.core.Scored`).
+        x: N x 1 x H x W faces in [0, 1].
+        targets: N class indices.
+        incremental: use incremental inference where the network allows it.
+
+    Raises:
+        FervizError: for a window larger than the face or a non-positive stride.
+    """
+    h, w = x.shape[-2:]
+    if not 1 <= window <= min(h, w) or stride < 1:
+        raise FervizError(f"occlusion window must be 1..{min(h, w)} and stride >= 1 "
+                          f"(got {window}, {stride})")
+    rows = torch.arange(0, h - window + 1, stride, device=x.device)
+    cols = torch.arange(0, w - window + 1, stride, device=x.device)
+    plan = _plan(forward.model) if incremental else None
+    n_pos = len(rows) * len(cols)
+    chunk = max(1, MAX_EVALS // n_pos)
+    drops = []
+    with torch.inference_mode():
+        for i in range(0, len(x), chunk):
+            xi, ti = x[i:i + chunk], targets[i:i + chunk]
+            if plan is None:
+                logits = _occluded_full(forward.model, xi, rows, cols, window, baseline)
+            else:
+                logits = _occluded_incremental(plan, forward.model, xi, rows, cols, window,
+                                               baseline)
+            occluded = score_output(logits, forward.score, forward.contrast)
+            occluded = occluded.view(len(xi), n_pos, -1).gather(
+                2, ti.view(-1, 1, 1).expand(-1, n_pos, 1))[..., 0]
+            initial = forward(xi).gather(1, ti.view(-1, 1))
+            drops.append(initial - occluded)
+    return _to_maps(torch.cat(drops), len(rows), len(cols), window, stride, (h, w))
+
+
+def _to_maps(drops: torch.Tensor, n_rows: int, n_cols: int, window: int, stride: int,
+             size: tuple[int, int]) -> torch.Tensor:
+    """Per-position output drops -> per-pixel mean over the covering windows."""
+    grid = drops.view(-1, 1, n_rows, n_cols)
+    ones = torch.ones(1, 1, window, window, dtype=grid.dtype, device=grid.device)
+    total = F.conv_transpose2d(grid, ones, stride=stride)
+    count = F.conv_transpose2d(torch.ones_like(grid[:1]), ones, stride=stride)
+    pad = (0, size[1] - total.shape[-1], 0, size[0] - total.shape[-2])
+    total, count = F.pad(total, pad), F.pad(count, pad)
+    return torch.where(count > 0, total / count.clamp_min(1), 0.0)[:, 0]
+
+
+def _patch_masks(rows: torch.Tensor, cols: torch.Tensor, window: int, size) -> torch.Tensor:
+    """P x H x W boolean masks of every patch position (row-major)."""
+    r = torch.arange(size[0], device=rows.device)
+    c = torch.arange(size[1], device=rows.device)
+    in_r = (r[None] >= rows[:, None]) & (r[None] < rows[:, None] + window)
+    in_c = (c[None] >= cols[:, None]) & (c[None] < cols[:, None] + window)
+    return (in_r[:, None, :, None] & in_c[None, :, None, :]).flatten(0, 1)
+
+
+def _occluded_full(model: nn.Module, x: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+                   window: int, baseline: float) -> torch.Tensor:
+    """Logits of every occluded copy, (N * P) x classes, by full forward passes."""
+    masks = _patch_masks(rows, cols, window, x.shape[-2:])
+    occluded = torch.where(masks[None], torch.as_tensor(baseline, dtype=x.dtype), x)
+    return model(occluded.flatten(0, 1).unsqueeze(1))
+
+
+# ---- incremental inference ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Plan:
+    """A network seen as pointwise input transform -> sequential prefix -> the rest."""
+
+    layers: list[nn.Module]
+    rest: Callable[[torch.Tensor], torch.Tensor]
+
+
+def _plan(model: nn.Module) -> _Plan | None:
+    """How to run ``model`` incrementally, or None (then every pass is a full one)."""
+    card, net = getattr(model, "card", None), getattr(model, "net", None)
+    if card is None or net is None or tuple(card.labels) != EMOTIONS or \
+            card.output != "logits":
+        return None
+    features = getattr(net, "features", None)
+    if not isinstance(features, nn.Sequential):
+        return None
+    kind = f"{type(net).__module__}.{type(net).__name__}"
+    if kind == "ferviz.models.cs230._Net":
+        rest = net.classifier
+    elif kind == "torchvision.models.vgg.VGG":
+        rest = lambda h: net.classifier(torch.flatten(net.avgpool(h), 1))  # noqa: E731
+    else:
+        return None
+    return _Plan(_flatten(features), rest)
+
+
+def _flatten(seq: nn.Sequential) -> list[nn.Module]:
+    out = []
+    for m in seq:
+        out.extend(_flatten(m) if isinstance(m, nn.Sequential) else [m])
+    return out
+
+
+def _geometry(m: nn.Module) -> tuple[tuple[int, int, int, int], ...] | None:
+    """Per axis (kernel, stride, pad before, pad after) of a windowed layer, or None."""
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+    if isinstance(m, nn.Conv2d):
+        if m.padding_mode != "zeros" or pair(m.dilation) != (1, 1) or isinstance(m.padding, str):
+            return None
+        k, s, p = pair(m.kernel_size), pair(m.stride), pair(m.padding)
+    elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+        if m.ceil_mode or (isinstance(m, nn.MaxPool2d) and pair(m.dilation) != (1, 1)) or \
+                (isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override)):
+            return None
+        k, s, p = pair(m.kernel_size), pair(m.stride or m.kernel_size), pair(m.padding)
+    elif isinstance(m, nn.ZeroPad2d):
+        left, right, top, bottom = m.padding
+        return (1, 1, top, bottom), (1, 1, left, right)
+    else:
+        return None
+    return (k[0], s[0], p[0], p[0]), (k[1], s[1], p[1], p[1])
+
+
+def _apply_unpadded(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A windowed layer on an already padded input."""
+    if isinstance(m, nn.Conv2d):
+        return F.conv2d(x, m.weight, m.bias, m.stride, 0, 1, m.groups)
+    if isinstance(m, nn.MaxPool2d):
+        return F.max_pool2d(x, m.kernel_size, m.stride or m.kernel_size, 0)
+    if isinstance(m, nn.AvgPool2d):
+        return F.avg_pool2d(x, m.kernel_size, m.stride or m.kernel_size, 0)
+    return x  # ZeroPad2d: the crop of the padded map is the output
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """Along one axis: each position's changed block starts at ``offsets``, ``size`` long,
+    in a map ``full`` long."""
+
+    offsets: torch.Tensor
+    size: int
+    full: int
+
+    def step(self, k: int, s: int, lo: int, hi: int) -> tuple[_Axis, torch.Tensor,
+                                                               torch.Tensor, torch.Tensor]:
+        """The output block of a windowed layer and how to crop its padded input.
+
+        Returns:
+            (output axis, padded-input indices P x L, whether each comes from the changed
+            block, index into the changed block).
+        """
+        n_out = (self.full + lo + hi - k) // s + 1
+        a = self.offsets
+        first = (-torch.div(-(a + lo - k + 1), s, rounding_mode="floor")).clamp_min(0)
+        last = torch.div(a + self.size - 1 + lo, s, rounding_mode="floor").clamp_max(n_out - 1)
+        size = min(n_out, int((last - first + 1).max()))
+        start = torch.minimum(first, torch.full_like(first, n_out - size)).clamp_min(0)
+        idx = start[:, None] * s + torch.arange((size - 1) * s + k, device=a.device)
+        rel = idx - lo - a[:, None]
+        inside = (rel >= 0) & (rel < self.size)
+        return _Axis(start, size, n_out), idx, inside, rel.clamp(0, self.size - 1)
+
+
+def _crop(base: torch.Tensor, block: torch.Tensor, ry, rx) -> torch.Tensor:
+    """Crops of the occluded map: ``base`` (N x C x H x W, padded) where unchanged, the
+    changed ``block`` (N x PR x PC x C x h x w) inside it. Returns N x PR x PC x C x Ly x Lx."""
+    (iy, in_y, dy), (ix, in_x, dx) = ry, rx
+    b = base[:, :, iy[:, None, :, None], ix[None, :, None, :]].permute(0, 2, 3, 1, 4, 5)
+    pr = torch.arange(len(iy), device=base.device)[:, None, None, None]
+    pc = torch.arange(len(ix), device=base.device)[None, :, None, None]
+    d = block[:, pr, pc, :, dy[:, None, :, None], dx[None, :, None, :]].permute(4, 0, 1, 5, 2, 3)
+    inside = (in_y[:, None, :, None] & in_x[None, :, None, :])[None, :, :, None]
+    return torch.where(inside, d, b)
+
+
+def _occluded_incremental(plan: _Plan, model: nn.Module, x: torch.Tensor, rows: torch.Tensor,
+                          cols: torch.Tensor, window: int, baseline: float) -> torch.Tensor:
+    """Logits of every occluded copy, (N * P) x classes, by incremental inference."""
+    card = model.card
+    n, (h, w) = len(x), x.shape[-2:]
+    if card.input_size != h or card.input_size != w:
+        return _occluded_full(model, x, rows, cols, window, baseline)
+    base = ((x - card.mean) / card.std).expand(-1, card.channels, -1, -1)
+    fill = (torch.as_tensor(baseline, dtype=x.dtype, device=x.device) - card.mean) / card.std
+    block = fill.expand(n, len(rows), len(cols), card.channels, window, window)
+    ay, ax = _Axis(rows, window, h), _Axis(cols, window, w)
+    full = None  # N*P x C x H x W once the changed block is materialised
+    for m in plan.layers:
+        if full is not None:
+            full = m(full)
+            continue
+        if isinstance(m, _POINTWISE):
+            c, bh, bw = block.shape[-3:]
+            block = m(block.reshape(-1, c, bh, bw)).view(*block.shape[:3], -1, bh, bw)
+            base = m(base)
+            continue
+        geom = _geometry(m)
+        if geom is None or ay.size * ax.size >= FULL_AREA * ay.full * ax.full:
+            full = _materialise(base, block, ay, ax)
+            full = m(full)
+            continue
+        (gy, gx) = geom
+        pad_value = float("-inf") if isinstance(m, nn.MaxPool2d) else 0.0
+        padded = F.pad(base, (gx[2], gx[3], gy[2], gy[3]), value=pad_value)
+        ay2, *ry = ay.step(*gy)
+        ax2, *rx = ax.step(*gx)
+        crops = _crop(padded, block, ry, rx)
+        out = _apply_unpadded(m, crops.flatten(0, 2))
+        block = out.view(n, len(rows), len(cols), *out.shape[1:])
+        base, ay, ax = m(base), ay2, ax2
+    if full is None:
+        full = _materialise(base, block, ay, ax)
+    return plan.rest(full)
+
+
+def _materialise(base: torch.Tensor, block: torch.Tensor, ay: _Axis, ax: _Axis) -> torch.Tensor:
+    """Whole occluded maps, (N * P) x C x H x W."""
+    return _crop(base, block, _full_axis(ay), _full_axis(ax)).flatten(0, 2)
+
+
+def _full_axis(axis: _Axis) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Crop indices covering the whole axis for every position."""
+    idx = torch.arange(axis.full, device=axis.offsets.device).expand(len(axis.offsets), -1)
+    rel = idx - axis.offsets[:, None]
+    inside = (rel >= 0) & (rel < axis.size)
+    return idx, inside, rel.clamp(0, axis.size - 1)

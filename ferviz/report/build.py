@@ -1,0 +1,145 @@
+"""The self-contained HTML error report: analyses of a predictions table, rendered offline.
+
+plotly.js is inlined once, images are data URIs, and Jinja2 autoescapes every string; the
+only unescaped inserts are plotly's own figure HTML (its JSON escapes ``<``, ``>`` and ``/``)
+and the plotly.js bundle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..cache import atomic_path
+from ..errors import FervizError
+from ..labels import EMOTIONS
+from . import sections
+from .gallery import Gallery
+from .saliency import compute
+
+TEMPLATE = "report.html.j2"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the report shows.
+
+    Attributes:
+        top_k: top confusions with a gallery each.
+        per_confusion: most confident errors shown per top confusion.
+        per_cell: faces shown per cell in the confusion-matrix drill-down.
+        ambiguous: ambiguous faces shown.
+        k, spread: a face is ambiguous when its k likeliest emotions lie within ``spread``.
+        agreement: FER+ vote share above which annotators count as agreeing.
+        bins: calibration bins.
+        saliency: explanation methods for the gallery overlays (empty: none).
+        max_saliency: faces explained in the top-confusion galleries, at most.
+        regions_per_class: most confident faces per predicted class in the region table.
+        disagreements: faces shown where two compared tables disagree.
+    """
+
+    top_k: int = 6
+    per_confusion: int = 8
+    per_cell: int = 6
+    ambiguous: int = 24
+    k: int = 3
+    spread: float = 0.10
+    agreement: float = 0.5
+    bins: int = 15
+    saliency: Sequence[str] = ()
+    max_saliency: int = 100
+    regions_per_class: int = 10
+    disagreements: int = 12
+    slices: Sequence[str] = field(default=("split", "source"))
+
+
+def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *, model=None,
+               model_card: Mapping[str, Any] | None = None,
+               data_info: Mapping[str, Any] | None = None,
+               compare: pd.DataFrame | None = None, compare_name: str = "second model",
+               options: Options = Options(), title: str | None = None) -> str:
+    """The report as one HTML string.
+
+    Args:
+        df: the predictions table.
+        faces: N x 48 x 48 uint8 faces in the table's row order (thumbnails), or None.
+        model: the FERModel, needed for saliency overlays and the region table.
+        model_card: the model's card as a dict (``ModelCard.to_dict()``).
+        data_info: what to say about the data (name, split, ...).
+        compare: a second predictions table on the same faces.
+        compare_name: what to call it.
+
+    Raises:
+        FervizError: on faces that do not match the table, or tables on different faces.
+    """
+    df = df.reset_index(drop=True)
+    if faces is not None and len(faces) != len(df):
+        raise FervizError(f"{len(faces)} faces for a table of {len(df)} rows")
+    name = str((model_card or {}).get("name") or "model")
+    tops = sections.top_rows(df, options)
+    sal = compute(model, faces, [r for rows in tops.values() for r in rows][:options.max_saliency],
+                  list(options.saliency), sections.region_rows(df, options.regions_per_class))
+    human = sections.vote_shares(df)
+    gallery = Gallery(df, faces, sal.overlays, human)
+    ctx = {
+        "title": title or f"{name} error report",
+        "generated": dt.datetime.now().isoformat(timespec="seconds"),
+        "summary": sections.summary(df, options),
+        "model_card": sections.card_rows(model_card),
+        "data_card": sections.data_rows(df, data_info),
+        "errors": sections.errors(df, gallery, tops, options),
+        "ambiguity": sections.ambiguity(df, gallery, options),
+        "human": sections.human_section(df, gallery, options) if human is not None else None,
+        "calibration": sections.calibration(df, options),
+        "saliency": sal,
+        "regions": sections.regions(sal),
+        "slices": sections.slices(df, options),
+        "compare": (sections.comparison(df, compare, gallery, name, compare_name, options)
+                    if compare is not None else None),
+        "plotly_js": sections.plotly_js(),
+    }
+    return render(ctx)
+
+
+def render(ctx: Mapping[str, Any]) -> str:
+    """Render the report template with autoescaping."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["pct"] = lambda v, d=1: "n/a" if v is None or v != v else f"{v * 100:.{d}f}%"
+    env.filters["num"] = lambda v, d=3: "n/a" if v is None or v != v else f"{v:.{d}f}"
+    return env.get_template(TEMPLATE).render(**ctx, emotions=EMOTIONS)
+
+
+def default_path(*parts: str, folder: str | os.PathLike = "reports") -> Path:
+    """``reports/<parts joined>.html``, with ``-2``, ``-3``... added rather than overwrite."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(p for p in parts if p)).strip("-.")
+    base = Path(folder) / (slug or "report")
+    path, n = base.with_suffix(".html"), 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}.html")
+    return path
+
+
+def write_report(html: str, out: str | os.PathLike, force: bool = False) -> Path:
+    """Write the report atomically.
+
+    Raises:
+        FervizError: if ``out`` exists and ``force`` is not set.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise FervizError(f"{out} exists; use --force to overwrite it")
+    with atomic_path(out) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return out

@@ -1,0 +1,80 @@
+"""Saliency for the report through :mod:`ferviz.explain`, degrading to a message while that
+package (or :mod:`ferviz.viz.overlays`) cannot be imported."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..labels import EMOTIONS
+from ..viz.thumbs import png_uri
+
+MAX_SIDE = 64  # overlays larger than this are shrunk to keep the report small
+
+
+def unavailable() -> str | None:
+    """Why saliency cannot be computed here, or None when it can."""
+    try:
+        from ..explain import explain  # noqa: F401
+        from ..explain.regions import region_shares  # noqa: F401
+        from ..viz.overlays import overlay  # noqa: F401
+    except ImportError as e:
+        return f"saliency is unavailable in this installation ({e})"
+    return None
+
+
+@dataclass
+class Saliency:
+    """Overlays per face row and per-class region shares, or the reason there are none."""
+
+    overlays: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    regions: pd.DataFrame | None = None
+    region_method: str = ""
+    note: str | None = None
+
+
+def _shrink(rgb: np.ndarray) -> np.ndarray:
+    if max(rgb.shape[:2]) <= MAX_SIDE:
+        return rgb
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(rgb).resize((MAX_SIDE, MAX_SIDE), Image.LANCZOS))
+
+
+def compute(model, faces: np.ndarray, rows: Sequence[int], methods: Sequence[str],
+            region_rows: dict[str, Sequence[int]]) -> Saliency:
+    """Overlays of ``rows`` (explaining the predicted class) for each method, and the mean
+    region shares of the first method over ``region_rows`` (class -> face rows).
+
+    Raises:
+        FervizError: for an unknown method (raised by :func:`ferviz.explain.explain`).
+    """
+    reason = unavailable() if methods else "no saliency method was asked for"
+    if reason or model is None or faces is None:
+        return Saliency(note=reason or "saliency needs the model and the face images")
+    from ..explain import explain
+    from ..explain.regions import region_shares
+    from ..viz.overlays import overlay
+
+    rows = list(dict.fromkeys(int(r) for r in rows))
+    out = Saliency(region_method=methods[0])
+    for method in methods:
+        if not rows:
+            break
+        maps = explain(model, faces[rows], target="pred", method=method).maps
+        for r, m in zip(rows, maps):
+            out.overlays.setdefault(r, []).append((method, png_uri(_shrink(overlay(faces[r], m)))))
+    picked = [(c, int(r)) for c in EMOTIONS for r in region_rows.get(c, ())]
+    if picked:
+        maps = explain(model, faces[[r for _, r in picked]], target="pred",
+                       method=methods[0]).maps
+        shares = region_shares(maps)
+        shares.index = pd.Index([c for c, _ in picked], name="class")
+        out.regions = shares.groupby(level=0, sort=False).mean()
+        out.regions.insert(0, "faces", shares.groupby(level=0, sort=False).size())
+    if not out.overlays and out.regions is None:
+        out.note = "no face needed an explanation"
+    return out

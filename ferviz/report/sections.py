@@ -1,0 +1,206 @@
+"""The report's sections: analysis results, figures and gallery items for the template."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from ..analysis import ambiguity as amb
+from ..analysis import calibration as cal
+from ..analysis import compare as cmp
+from ..analysis.confusions import cell, top_confusions
+from ..analysis.metrics import accuracy_ci, class_report, confusion, labelled, summary as scores
+from ..analysis.slices import by_slice
+from ..labels import EMOTIONS
+from ..viz import figures
+from .gallery import Gallery
+
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def figure(fig, div_id: str) -> Markup:
+    """A figure's HTML without plotly.js (the page inlines it once)."""
+    import plotly.io as pio
+
+    return Markup(pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
+                              config=CONFIG))
+
+
+def plotly_js() -> Markup:
+    """The plotly.js bundle, inlined once in the page head."""
+    from plotly.offline import get_plotlyjs
+
+    return Markup(get_plotlyjs())
+
+
+def top_rows(df: pd.DataFrame, o) -> dict[tuple[str, str], list[int]]:
+    """Row numbers of the most confident errors of each top confusion."""
+    return {(t, p): list(cell(df, t, p, o.per_confusion).index)
+            for t, p in top_confusions(df, o.top_k)[["true", "pred"]].itertuples(index=False)}
+
+
+def region_rows(df: pd.DataFrame, n: int) -> dict[str, list[int]]:
+    """Row numbers of the ``n`` most confident faces predicted as each emotion."""
+    order = df.sort_values("confidence", ascending=False, kind="stable")
+    return {e: list(order.index[order["pred"] == e][:n]) for e in EMOTIONS}
+
+
+def vote_shares(df: pd.DataFrame) -> np.ndarray | None:
+    """N x 7 FER+ vote shares, or None without votes."""
+    return amb.vote_distribution(df) if amb.has_votes(df) else None
+
+
+def summary(df: pd.DataFrame, o) -> dict[str, Any]:
+    acc, lo, hi = accuracy_ci(df)
+    return {**scores(df), "total": len(df), "ci_low": lo, "ci_high": hi,
+            "ece": cal.ece(df, o.bins)}
+
+
+def card_rows(card: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Key / value rows of a model card (strings; escaped by the template)."""
+    if not card:
+        return []
+    info = card.get("info") or {}
+    metrics = info.get("metrics") or {}
+    rows = [("name", card.get("name")), ("architecture", card.get("arch")),
+            ("parameters", f"{card['params']:,}" if card.get("params") else None),
+            ("source", card.get("source")),
+            ("input", f"{card.get('input_size')} px, {card.get('channels')} channel(s), "
+                      f"mean {card.get('mean')}, std {card.get('std')}"),
+            ("output order", ", ".join(map(str, card.get("labels") or ()))),
+            ("trained on", info.get("data")),
+            ("recipe", json.dumps(info["recipe"]) if info.get("recipe") else None),
+            ("card metrics", f"accuracy {metrics['accuracy']:.4f} on {metrics.get('data', '?')}"
+             if "accuracy" in metrics else None)]
+    return [(k, str(v)) for k, v in rows if v not in (None, "")]
+
+
+def data_rows(df: pd.DataFrame, info: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Key / value rows describing the data."""
+    counts = df["label"].value_counts()
+    rows = [(str(k), str(v)) for k, v in (info or {}).items()]
+    rows += [("faces", f"{len(df):,}"),
+             ("classes", ", ".join(f"{e} {int(counts.get(e, 0))}" for e in (*EMOTIONS, "unknown")
+                                   if e != "unknown" or counts.get(e, 0))),
+             ("splits", ", ".join(sorted(map(str, df["split"].unique())))),
+             ("sources", ", ".join(sorted(map(str, df["source"].unique())))),
+             ("FER+ votes", "yes" if amb.has_votes(df) else "no"),
+             ("soft labels", "yes" if any(c.startswith("soft_") for c in df.columns) else "no")]
+    return rows
+
+
+def errors(df: pd.DataFrame, g: Gallery, tops: dict, o) -> dict[str, Any]:
+    """Confusion matrix, per-class scores, top confusions and the drill-down cells."""
+    counts, rates = confusion(df), confusion(df, normalize=True)
+    report = class_report(df)
+    top = top_confusions(df, o.top_k)
+    cells = [{"true": t, "pred": p, "count": int(counts.loc[t, p]),
+              "items": g.items(list(cell(df, t, p, o.per_cell).index))}
+             for t in EMOTIONS for p in EMOTIONS if counts.loc[t, p] > 0]
+    first = top.iloc[0] if len(top) else None
+    return {
+        "labelled": len(labelled(df)),
+        "confusion": figure(figures.confusion_heatmap(counts, rates), "fig-confusion"),
+        "f1": figure(figures.f1_bars(report), "fig-f1"),
+        "report": report.reset_index().to_dict("records"),
+        "top": [{**r, "items": g.items(tops[(r["true"], r["pred"])])}
+                for r in top.to_dict("records")],
+        "cells": cells,
+        "selected": f"{first['true']}|{first['pred']}" if first is not None else
+                    (f"{cells[0]['true']}|{cells[0]['pred']}" if cells else ""),
+    }
+
+
+def ambiguity(df: pd.DataFrame, g: Gallery, o) -> dict[str, Any]:
+    """The ambiguous set: size, error rate and its most ambiguous faces."""
+    a = amb.ambiguous(df, o.k, o.spread)
+    la = labelled(a)
+    shown = a.head(o.ambiguous)
+    return {"n": len(a), "k": o.k, "spread": o.spread,
+            "error_rate": float((la["label"] != la["pred"]).mean()) if len(la) else float("nan"),
+            "items": g.items(list(shown.index), list(shown["close"]))}
+
+
+def human_section(df: pd.DataFrame, g: Gallery, o) -> dict[str, Any]:
+    """FER+ human vs model ambiguity, the split of errors, and contradicted labels."""
+    h = amb.human(df)
+    ok = h["usable"].to_numpy()
+    split = amb.error_split(df, o.agreement)
+    kinds = split["kind"].value_counts()
+    contra = amb.contradicted(df)
+    note = lambda r: f"FER+ majority {r['majority']} ({r['agreement']:.0%} of votes)"  # noqa: E731
+    return {
+        "corr": amb.human_vs_model(df), "agreement": o.agreement,
+        "scatter": figure(figures.ambiguity_scatter(df["entropy"].to_numpy()[ok],
+                                                    h["human_entropy"].to_numpy()[ok],
+                                                    (df["pred"] == df["label"]).to_numpy()[ok]),
+                          "fig-human"),
+        "kinds": [{"kind": k, "count": int(kinds.get(k, 0)),
+                   "share": float(kinds.get(k, 0) / max(len(split), 1)),
+                   "items": g.items(list(split.index[split["kind"] == k][:o.per_confusion]),
+                                    [note(r) for _, r in
+                                     split[split["kind"] == k].head(o.per_confusion).iterrows()])}
+                  for k in amb.ERROR_KINDS],
+        "contradicted": len(contra),
+        "sides": contra["model_sides_with"].value_counts().to_dict(),
+        "contra_items": g.items(list(contra.index[:o.ambiguous]),
+                                [note(r) for _, r in contra.head(o.ambiguous).iterrows()]),
+    }
+
+
+def calibration(df: pd.DataFrame, o) -> dict[str, Any]:
+    return {"ece": cal.ece(df, o.bins), "bins": o.bins,
+            "reliability": figure(figures.reliability_curve(cal.reliability(df, o.bins)),
+                                  "fig-reliability"),
+            "hist": figure(figures.confidence_histogram(cal.confidence_hist(df)), "fig-hist")}
+
+
+def regions(sal) -> dict[str, Any] | None:
+    """Mean region shares per predicted class, as rows of percentages with a shade each."""
+    if sal.regions is None:
+        return None
+    t = sal.regions
+    cols = [c for c in t.columns if c != "faces"]
+    return {"method": sal.region_method, "columns": cols,
+            "rows": [{"class": c, "faces": int(r["faces"]),
+                      "cells": [(float(r[k]), min(max(float(r[k]), 0.0), 1.0)) for k in cols]}
+                     for c, r in t.iterrows()]}
+
+
+def slices(df: pd.DataFrame, o) -> list[dict[str, Any]]:
+    """Metrics per value of each slice column that has two or more values."""
+    out = []
+    for col in o.slices:
+        if col in df.columns and df[col].nunique() > 1:
+            t = by_slice(df, col, o.bins)
+            out.append({"column": col, "rows": t.reset_index().to_dict("records"),
+                        "figure": figure(figures.slice_bars(t), f"fig-slice-{len(out)}")})
+    return out
+
+
+def comparison(df: pd.DataFrame, other: pd.DataFrame, g: Gallery, name_a: str, name_b: str,
+               o) -> dict[str, Any]:
+    """Deltas, McNemar's test and the disagreeing faces of two tables on the same faces."""
+    d = cmp.deltas(df, other)
+    every = cmp.disagreements(df, other)
+    dis = every.head(o.disagreements)
+    row_of = pd.Series(np.arange(len(df)), index=df["id"].to_numpy())
+    probs_b = [f"p_{e}_b" for e in EMOTIONS]
+    items = []
+    for _, r in dis.iterrows():
+        b = r[probs_b].rename(lambda c: c[:-2])
+        items.append(g.item(int(row_of[r["id"]]),
+                            f"{name_b}: {r['pred_b']} ({r['confidence_b']:.0%})",
+                            probs=[(name_b, b)]))
+    return {"a": name_a, "b": name_b, "deltas": d.reset_index().to_dict("records"),
+            "mcnemar": cmp.mcnemar(df, other),
+            "n_disagree": len(every),
+            "delta_fig": figure(figures.delta_bars(d, name_a, name_b), "fig-deltas"),
+            "matrix": figure(figures.disagreement_heatmap(cmp.disagreement(df, other),
+                                                          name_a, name_b), "fig-disagree"),
+            "items": items}

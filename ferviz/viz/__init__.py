@@ -1,0 +1,1 @@
+"""Views shared by the CLI report and the dashboard: plotly figures and inline images."""
