@@ -150,12 +150,15 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
     from .data import open_data
     from .models.fermodel import FERModel
     from .models.registry import create_model
+    import torch
+
     from .train import Recipe, train as run
 
     records = open_data(data, labels=labels, ferplus=ferplus)
     splits = {str(s) for s in records.splits}
     train_split = train_split or ("Training" if "Training" in splits else "train")
     val_split = val_split or ("PublicTest" if "PublicTest" in splits else "val")
+    torch.manual_seed(seed)  # the initial weights follow the seed too
     net, card = create_model(arch)
     model = FERModel(net, card)
     recipe = Recipe(arch=arch, labels=labels, epochs=epochs, batch_size=batch_size, lr=lr,
@@ -223,8 +226,147 @@ def report(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
                       title=f"{m.card.name or model} on {records.name or data}"
                             f"{f' [{split}]' if split else ''}")
     path = write_report(html, out or default_path(m.card.name or Path(model).stem,
-                                                  Path(data).stem, split or ""), force=force)
+                                                  Path(data).name.split(".")[0], split or ""),
+                        force=force)
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command()
+def finetune(model: ModelOpt,
+             data: Annotated[str, typer.Option("--data", "-d", help="Folder of one person's "
+                                               "labelled photos: root/<emotion>/*.jpg.")],
+             out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+             epochs: Annotated[int, typer.Option(help="Epochs of head training.")] = 30,
+             lr: Annotated[float, typer.Option(help="Learning rate.")] = 3e-2,
+             seed: Annotated[int, typer.Option(help="Seed of the 80/20 split.")] = 0) -> None:
+    """Retrain a model's head on one person's photos (80/20 split); report held-out accuracy
+    before and after."""
+    from .data import open_data
+    from .train import finetune as run
+
+    m = _model(model)
+    r = run(m, open_data(data), out, epochs=epochs, lr=lr, seed=seed, log=lambda _: None)
+    typer.echo(f"{r['photos']} photos: trained the head on {r['train']}, held out "
+               f"{r['held_out']}")
+    typer.echo(f"held-out accuracy before {r['accuracy_before'] * 100:.1f}%, after "
+               f"{r['accuracy_after'] * 100:.1f}%; wrote {out}")
+
+
+MethodOpt = Annotated[Optional[list[str]], typer.Option(
+    "--method", "-x", help="Explanation method, repeatable: occlusion, gradcam, gradcam++, "
+    "scorecam, eigencam, layercam, integrated_gradients, saliency, guided_backprop, "
+    "guided_gradcam.")]
+RegionsOpt = Annotated[Optional[Path], typer.Option(
+    help='Face regions JSON {"mouth": [[r0, r1, c0, c1]], ...} replacing the default boxes.')]
+
+
+@app.command()
+def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.")],
+             model: Annotated[Optional[str], typer.Option(
+                 "--model", "-m", help="Zoo name or model file (default: the zoo's best "
+                 "FER2013 model).")] = None,
+             method: MethodOpt = None,
+             target: Annotated[str, typer.Option(
+                 help="pred, an emotion, or a contrast such as sad-neutral.")] = "pred",
+             out: Annotated[Optional[Path], typer.Option(
+                 "--out", "-o", help="Panel PNG (default: <image>.saliency.png beside it).")]
+             = None,
+             force: Annotated[bool, typer.Option(help="Overwrite existing panels.")] = False,
+             no_detect: Annotated[bool, typer.Option(
+                 "--no-detect", help="Treat the whole image as one face.")] = False,
+             regions: RegionsOpt = None, arch: ArchOpt = None, trust: TrustOpt = False,
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+             ) -> None:
+    """Explain the faces of one photo: a PNG panel per face (face, emotion probabilities,
+    one overlay per method with region shares) and the top-3 emotions."""
+    from .explain.photo import DEFAULT_METHODS, default_model, explain_photo, output_paths
+    from .explain.registry import get_method
+
+    methods = [get_method(m).name for m in (method or DEFAULT_METHODS)]
+    note = None
+    if model is None:
+        model, note = default_model()
+    if note and not as_json:
+        typer.echo(f"note: {note}", err=True)
+    m = _model(model, arch, trust)
+    region_spec = None
+    if regions is not None:
+        from .explain.regions import load_regions
+
+        region_spec = load_regions(regions)
+    from .data.photos import load_photo
+
+    records = load_photo(image, detect="never" if no_detect else "auto")
+    paths = output_paths(image, len(records), out, force)
+    faces = explain_photo(records, m, methods, target, region_spec)
+    from .viz.overlays import PanelMap, write_panel
+
+    for f, path in zip(faces, paths):
+        maps = [PanelMap(f"{name} ({s.target_names()[0]})", s.maps[0], f.shares[name])
+                for name, s in f.maps.items()]
+        write_panel(path, f.face, f.probs, maps, f"{f.id}  -  {m.card.name}", force=force)
+    if as_json:
+        typer.echo(json.dumps({"model": m.card.name, "note": note, "faces": [
+            f.to_dict(str(p)) for f, p in zip(faces, paths)]}, indent=1))
+        return
+    for f, path in zip(faces, paths):
+        top = ", ".join(f"{e} {p * 100:.1f}%" for e, p in f.top())
+        typer.echo(f"{f.id}: {top}  -> {path}")
+
+
+@app.command()
+def regions(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
+            method: Annotated[str, typer.Option("--method", "-x", help="Explanation method.")]
+            = "occlusion",
+            target: Annotated[str, typer.Option(
+                help="true (true label, else prediction), pred, or an emotion.")] = "true",
+            by: Annotated[str, typer.Option(help="Group rows by the true or pred class.")]
+            = "true",
+            limit: Annotated[Optional[int], typer.Option(help="Explain the first N faces.")]
+            = None,
+            labels: LabelsOpt = "fer2013", ferplus: FerplusOpt = None, arch: ArchOpt = None,
+            trust: TrustOpt = False, regions_file: Annotated[Optional[Path], typer.Option(
+                "--regions", help='Face regions JSON {"mouth": [[r0, r1, c0, c1]], ...}.')]
+            = None,
+            as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+            ) -> None:
+    """Per-class shares of attribution over face regions (brows, eyes, nose, mouth, ...);
+    the ``area`` row is what an uninformative map would give."""
+    import numpy as np
+
+    from .explain import explain
+    from .explain.regions import class_table, load_regions
+
+    m = _model(model, arch, trust)
+    records = _data(data, split, labels, ferplus)
+    if limit is not None:
+        records = records.select(slice(0, limit))
+    known = records.labels >= 0
+    if target == "true" and not known.all():
+        target = "pred" if not known.any() else target
+        if target == "true":
+            raise FervizError("some faces have no label; use --target pred")
+    maps = explain(m, records, target=target, method=method,
+                   progress=len(records) > 256)
+    if by == "true" and known.all():
+        classes = records.labels
+    elif by in ("true", "pred"):
+        from .predict import predict_proba
+
+        classes = np.argmax(predict_proba(m, records.images()), axis=1)
+    else:
+        raise FervizError(f"--by must be true or pred, not {by!r}")
+    table = class_table(maps.maps, classes, load_regions(regions_file) if regions_file else None)
+    if as_json:
+        typer.echo(table.to_json(orient="index", indent=1))
+        return
+    typer.echo(f"{m.card.name} on {data}{f' [{split}]' if split else ''}: {method}, target "
+               f"{target}, {len(records)} faces, {maps.seconds:.1f} s; mean share of "
+               "attribution per region (%)")
+    shown = table.drop(columns="n") * 100
+    shown.insert(0, "n", table["n"])
+    typer.echo(shown.to_string(float_format=lambda v: f"{v:.1f}",
+                               formatters={"n": lambda v: "" if v != v else f"{int(v)}"}))
 
 
 def main() -> None:

@@ -88,7 +88,7 @@ def accuracy(model: FERModel, records: Records) -> float:
 
 
 def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
-          out_dir: str | Path, params: list[nn.Parameter] | None = None,
+          out_dir: str | Path, head: nn.Module | None = None,
           progress: bool = True, log=print, data: str = "") -> dict:
     """Train ``model`` in place by ``recipe``; keep the best validation epoch.
 
@@ -96,7 +96,7 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     end ``weights.safetensors`` (best epoch) and ``card.json``.
 
     Args:
-        params: the parameters to train (default all; fine-tuning passes the head's).
+        head: train only this part (fine-tuning); the rest stays frozen in eval mode.
 
     Returns:
         The training summary stored in the card (best epoch, accuracies, wall time...).
@@ -109,7 +109,7 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     model.to(device)
     torch.manual_seed(recipe.seed)
     g = torch.Generator().manual_seed(recipe.seed)
-    params = params if params is not None else [p for p in model.parameters() if p.requires_grad]
+    params = list((head or model).parameters())
     opt = (torch.optim.SGD(params, lr=recipe.lr, momentum=0.9, weight_decay=recipe.weight_decay,
                            nesterov=True) if recipe.optimizer == "sgd" else
            torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay))
@@ -135,7 +135,7 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
         log(f"resuming {out} at epoch {state['epoch'] + 1}/{recipe.epochs}")
     while state["epoch"] < recipe.epochs and state["stale"] < recipe.patience:
         t0 = time.perf_counter()
-        model.train()
+        (head or model).train()
         order = torch.randperm(len(x_all), generator=g)
         total = 0.0
         batches = range(0, len(order), recipe.batch_size)
@@ -166,13 +166,13 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
                          best={k: v.detach().clone() for k, v in model.state_dict().items()})
         else:
             state["stale"] += 1
-        log(f"epoch {state['epoch']}: loss {total / len(order):.4f}, val accuracy {acc:.4f} "
-            f"(best {state['best_acc']:.4f} at {state['best_epoch']})")
         with atomic_path(ckpt) as tmp:
             torch.save({"recipe": asdict(recipe), "model": model.state_dict(),
                         "optimizer": opt.state_dict(),
                         "scheduler": sched.state_dict() if sched else None,
                         "generator": g.get_state(), "state": state}, tmp)
+        log(f"epoch {state['epoch']}: loss {total / len(order):.4f}, val accuracy {acc:.4f} "
+            f"(best {state['best_acc']:.4f} at {state['best_epoch']})")
     model.load_state_dict(state["best"])
     summary = {"best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
                "val_accuracy": state["best_acc"], "wall_seconds": round(state["seconds"], 1),
@@ -180,6 +180,61 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     save_zoo_entry(model, out, recipe=asdict(recipe), training=summary, data=data,
                    data_hash=train_set.digest())
     return summary
+
+
+def head_of(net: nn.Module) -> nn.Module:
+    """The classification head: ``classifier``/``head``/``fc`` if present, else the last layer
+    with weights."""
+    for name in ("classifier", "head", "fc"):
+        if isinstance(getattr(net, name, None), nn.Module):
+            return getattr(net, name)
+    layers = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    if not layers:
+        raise FervizError("found no head to fine-tune (no Linear or Conv2d layer)")
+    return layers[-1]
+
+
+def person_split(records: Records, test_share: float = 0.2, seed: int = 0
+                 ) -> tuple[Records, Records]:
+    """A stratified 80/20 split of one person's labelled photos (as the CS230 web-app set)."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(records))
+    counts = np.bincount(records.labels[records.labels >= 0], minlength=len(EMOTIONS))
+    stratify = records.labels if counts[counts > 0].min() >= 2 else None
+    try:
+        train_idx, test_idx = train_test_split(idx, test_size=test_share, random_state=seed,
+                                               stratify=stratify)
+    except ValueError as e:
+        raise FervizError(f"too few labelled photos to split ({len(records)}): {e}") from e
+    return records.select(train_idx), records.select(test_idx)
+
+
+def finetune(model: FERModel, photos: Records, out_dir: str | Path, epochs: int = 30,
+             lr: float = 3e-2, seed: int = 0, log=print) -> dict:
+    """Freeze the convolutional layers and retrain the head on one person's photos.
+
+    Returns:
+        held-out accuracy before and after, and the split sizes (also stored in the card).
+    """
+    if (photos.labels < 0).any():
+        raise FervizError("fine-tuning needs labelled photos (class folders)")
+    train_set, test_set = person_split(photos, seed=seed)
+    before = accuracy(model, test_set)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    head = head_of(model.net)
+    for p in head.parameters():
+        p.requires_grad_(True)
+    recipe = Recipe(arch=model.card.arch, epochs=epochs, batch_size=32, lr=lr, patience=epochs,
+                    seed=seed, augment=True)
+    result = {"photos": len(photos), "train": len(train_set), "held_out": len(test_set),
+              "accuracy_before": before}
+    train(model, recipe, train_set, train_set, out_dir, head=head, progress=False, log=log,
+          data=f"fine-tuned on {photos.name}")
+    result["accuracy_after"] = accuracy(model, test_set)
+    save_zoo_entry(model, out_dir, finetune=result)
+    return result
 
 
 def _hardware(device: torch.device) -> str:

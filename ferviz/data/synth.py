@@ -151,9 +151,12 @@ def render(au: np.ndarray, ident: Identity, rng: np.random.Generator,
     return face.round().astype(np.uint8), mask.astype(bool)
 
 
-def make_face(index: int, seed: int, ambiguity: float
+def make_face(index: int, seed: int, ambiguity: float, person: int | None = None
               ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    """Face number ``index`` of a seeded set: (face, mask, label, soft label)."""
+    """Face number ``index`` of a seeded set: (face, mask, label, soft label).
+
+    ``person`` fixes the identity (the same face shape, skin and features throughout).
+    """
     rng = np.random.default_rng([seed, index])
     a = int(rng.integers(len(EMOTIONS)))
     soft = np.zeros(len(EMOTIONS), np.float32)
@@ -168,12 +171,13 @@ def make_face(index: int, seed: int, ambiguity: float
         soft[a] = 1.0
         names = (EMOTIONS[a],)
         au = np.array(EXPRESSIONS[EMOTIONS[a]]) + rng.normal(0, 0.05, len(AU_NAMES))
-    face, mask = render(au, Identity.sample(rng), rng, names)
+    ident = Identity.sample(np.random.default_rng([9999, person]) if person is not None else rng)
+    face, mask = render(au, ident, rng, names)
     return face, mask, a, soft
 
 
 def load_synth(n: int = 1400, seed: int = 0, ambiguity: float = 0.15,
-               split: str = "test") -> Records:
+               split: str = "test", person: int | None = None) -> Records:
     """A deterministic FER-Synth set of ``n`` faces.
 
     Args:
@@ -181,15 +185,16 @@ def load_synth(n: int = 1400, seed: int = 0, ambiguity: float = 0.15,
         seed: set seed; the same (seed, n) always gives the same faces.
         ambiguity: fraction of faces that blend two expressions (soft labels record it).
         split: split name given to every face.
+        person: one identity for every face (a "user" for fine-tuning), else random ones.
     """
     from ..cache import atomic_path, cache_dir
 
-    path = cache_dir("synth") / f"v{_VERSION}-{n}-{seed}-{ambiguity:g}.npz"
+    path = cache_dir("synth") / f"v{_VERSION}-{n}-{seed}-{ambiguity:g}-{person}.npz"
     if path.is_file():
         z = np.load(path)
         faces, masks, labels, soft = z["faces"], z["masks"], z["labels"], z["soft"]
     else:
-        faces, masks, labels, soft = zip(*(make_face(i, seed, ambiguity) for i in range(n))) \
+        faces, masks, labels, soft = zip(*(make_face(i, seed, ambiguity, person) for i in range(n))) \
             if n else ((), (), (), ())
         if n:
             faces, masks, labels, soft = map(np.stack, (faces, masks, labels, soft))
@@ -202,7 +207,8 @@ def load_synth(n: int = 1400, seed: int = 0, ambiguity: float = 0.15,
         faces=faces if n else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8),
         masks=masks if n else np.zeros((0, FACE_SIZE, FACE_SIZE), bool),
         soft=soft if n else np.zeros((0, len(EMOTIONS)), np.float32),
-        name=f"FER-Synth (seed {seed}, {n} faces, ambiguity {ambiguity:g})",
+        name=f"FER-Synth (seed {seed}, {n} faces, ambiguity {ambiguity:g}"
+             f"{'' if person is None else f', person {person}'})",
     )
 
 

@@ -124,7 +124,7 @@ def default_path(*parts: str, folder: str | os.PathLike = "reports") -> Path:
     """``reports/<parts joined>.html``, with ``-2``, ``-3``... added rather than overwrite."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(p for p in parts if p)).strip("-.")
     base = Path(folder) / (slug or "report")
-    path, n = base.with_suffix(".html"), 1
+    path, n = base.with_name(f"{base.name}.html"), 1
     while path.exists():
         n += 1
         path = base.with_name(f"{base.name}-{n}.html")

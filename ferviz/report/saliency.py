@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..labels import EMOTIONS
-from ..viz.thumbs import png_uri
+from ..viz.thumbs import image_uri
 
 MAX_SIDE = 64  # overlays larger than this are shrunk to keep the report small
 
@@ -19,7 +19,7 @@ def unavailable() -> str | None:
     """Why saliency cannot be computed here, or None when it can."""
     try:
         from ..explain import explain  # noqa: F401
-        from ..explain.regions import region_shares  # noqa: F401
+        from ..explain.regions import class_table  # noqa: F401
         from ..viz.overlays import overlay  # noqa: F401
     except ImportError as e:
         return f"saliency is unavailable in this installation ({e})"
@@ -28,7 +28,8 @@ def unavailable() -> str | None:
 
 @dataclass
 class Saliency:
-    """Overlays per face row and per-class region shares, or the reason there are none."""
+    """Overlays per face row and the per-class region table of
+    :func:`ferviz.explain.regions.class_table` (with its ``area`` row), or why there are none."""
 
     overlays: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
     regions: pd.DataFrame | None = None
@@ -56,7 +57,7 @@ def compute(model, faces: np.ndarray, rows: Sequence[int], methods: Sequence[str
     if reason or model is None or faces is None:
         return Saliency(note=reason or "saliency needs the model and the face images")
     from ..explain import explain
-    from ..explain.regions import region_shares
+    from ..explain.regions import class_table
     from ..viz.overlays import overlay
 
     rows = list(dict.fromkeys(int(r) for r in rows))
@@ -66,15 +67,13 @@ def compute(model, faces: np.ndarray, rows: Sequence[int], methods: Sequence[str
             break
         maps = explain(model, faces[rows], target="pred", method=method).maps
         for r, m in zip(rows, maps):
-            out.overlays.setdefault(r, []).append((method, png_uri(_shrink(overlay(faces[r], m)))))
-    picked = [(c, int(r)) for c in EMOTIONS for r in region_rows.get(c, ())]
+            out.overlays.setdefault(r, []).append(
+                (method, image_uri(_shrink(overlay(faces[r], m)), "WEBP")))
+    picked = [(i, int(r)) for i, c in enumerate(EMOTIONS) for r in region_rows.get(c, ())]
     if picked:
         maps = explain(model, faces[[r for _, r in picked]], target="pred",
                        method=methods[0]).maps
-        shares = region_shares(maps)
-        shares.index = pd.Index([c for c, _ in picked], name="class")
-        out.regions = shares.groupby(level=0, sort=False).mean()
-        out.regions.insert(0, "faces", shares.groupby(level=0, sort=False).size())
+        out.regions = class_table(maps, [i for i, _ in picked])
     if not out.overlays and out.regions is None:
         out.note = "no face needed an explanation"
     return out

@@ -70,8 +70,9 @@ def card_rows(card: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     rows = [("name", card.get("name")), ("architecture", card.get("arch")),
             ("parameters", f"{card['params']:,}" if card.get("params") else None),
             ("source", card.get("source")),
-            ("input", f"{card.get('input_size')} px, {card.get('channels')} channel(s), "
-                      f"mean {card.get('mean')}, std {card.get('std')}"),
+            ("input", f"{card['input_size']} px, {card.get('channels', 1)} channel(s), "
+                      f"mean {card.get('mean', 0)}, std {card.get('std', 1)}"
+             if card.get("input_size") else None),
             ("output order", ", ".join(map(str, card.get("labels") or ()))),
             ("trained on", info.get("data")),
             ("recipe", json.dumps(info["recipe"]) if info.get("recipe") else None),
@@ -161,13 +162,15 @@ def calibration(df: pd.DataFrame, o) -> dict[str, Any]:
 
 
 def regions(sal) -> dict[str, Any] | None:
-    """Mean region shares per predicted class, as rows of percentages with a shade each."""
+    """Mean region shares per predicted class (and the uniform-map baseline), as rows of
+    percentages with a shade each."""
     if sal.regions is None:
         return None
     t = sal.regions
-    cols = [c for c in t.columns if c != "faces"]
+    cols = [c for c in t.columns if c != "n"]
     return {"method": sal.region_method, "columns": cols,
-            "rows": [{"class": c, "faces": int(r["faces"]),
+            "rows": [{"class": "uniform map (region area)" if c == "area" else c,
+                      "faces": "" if r["n"] != r["n"] else int(r["n"]),
                       "cells": [(float(r[k]), min(max(float(r[k]), 0.0), 1.0)) for k in cols]}
                      for c, r in t.iterrows()]}
 

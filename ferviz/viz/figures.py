@@ -27,7 +27,8 @@ def confusion_heatmap(counts: pd.DataFrame, rates: pd.DataFrame,
                         np.repeat(np.array(pred, dtype=object)[None, :], len(true), 0), c])
     fig = go.Figure(go.Heatmap(
         z=rates.to_numpy(), x=pred, y=true, customdata=custom, colorscale="Blues", zmin=0, zmax=1,
-        text=[[f"{n}<br>{r:.0%}" for n, r in zip(cr, rr)] for cr, rr in zip(c, rates.to_numpy())],
+        text=[[f"{n}<br>{r:.0%}" if n else "" for n, r in zip(cr, rr)]
+              for cr, rr in zip(c, rates.to_numpy())],
         texttemplate="%{text}", colorbar=dict(title="rate", tickformat=".0%"),
         hovertemplate="true %{y} → predicted %{x}<br>%{customdata[2]} faces, %{z:.1%} of "
                       "%{y}<extra></extra>"))

@@ -1,0 +1,134 @@
+"""Face regions of the aligned 48x48 FER frame and the share of attribution in each.
+
+Coordinates are half-open ``(row_start, row_end, col_start, col_end)`` boxes, measured on the
+mean FER2013 PrivateTest face (eye centres near row 18, columns 16 and 32; mouth near rows
+36-39). ``left_eye`` is the eye on the image's left (the person's right). Pixels in no region
+count as ``other`` (hair, background, borders). Pass your own ``regions`` (same form, or
+H x W boolean masks) to override them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+
+from ..errors import FervizError
+from ..labels import EMOTIONS
+
+Box = tuple[int, int, int, int]
+RegionSpec = Mapping[str, Union[Sequence[Box], np.ndarray]]
+
+REGIONS: dict[str, tuple[Box, ...]] = {
+    "forehead": ((0, 11, 8, 40),),
+    "brows": ((11, 16, 6, 42),),
+    "left_eye": ((16, 23, 8, 22),),
+    "right_eye": ((16, 23, 26, 40),),
+    "nose": ((16, 23, 22, 26), (23, 33, 17, 31)),
+    "cheeks": ((23, 33, 4, 17), (23, 33, 31, 44), (33, 40, 4, 13), (33, 40, 35, 44)),
+    "mouth": ((33, 42, 13, 35),),
+    "chin": ((42, 48, 13, 35),),
+}
+OTHER = "other"
+
+
+def region_masks(regions: RegionSpec | None = None, size: tuple[int, int] = (48, 48)
+                 ) -> dict[str, np.ndarray]:
+    """Boolean H x W mask per region, plus ``other`` for the uncovered pixels.
+
+    Raises:
+        FervizError: overlapping regions, boxes outside the frame, or masks of another size.
+    """
+    masks: dict[str, np.ndarray] = {}
+    for name, spec in (regions or REGIONS).items():
+        if isinstance(spec, np.ndarray):
+            if spec.shape != size:
+                raise FervizError(f"region {name}: mask of shape {spec.shape}, faces are {size}")
+            masks[name] = spec.astype(bool)
+            continue
+        m = np.zeros(size, bool)
+        for box in spec:
+            r0, r1, c0, c1 = (int(v) for v in box)
+            if not (0 <= r0 < r1 <= size[0] and 0 <= c0 < c1 <= size[1]):
+                raise FervizError(f"region {name}: box {tuple(box)} is outside the "
+                                  f"{size[0]}x{size[1]} frame or empty")
+            m[r0:r1, c0:c1] = True
+        masks[name] = m
+    covered = np.zeros(size, int)
+    for m in masks.values():
+        covered += m
+    if (covered > 1).any():
+        raise FervizError("face regions overlap; every pixel may belong to one region only")
+    masks[OTHER] = covered == 0
+    return masks
+
+
+def load_regions(path: str | Path) -> dict[str, list[Box]]:
+    """Regions from a JSON file ``{"mouth": [[r0, r1, c0, c1], ...], ...}``.
+
+    Raises:
+        FervizError: unreadable file or malformed boxes.
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+        regions = {str(k): [tuple(int(v) for v in box) for box in boxes]
+                   for k, boxes in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError) as e:
+        raise FervizError(f"{path}: not a regions file ({e}); expected "
+                          '{"mouth": [[r0, r1, c0, c1]], ...}') from e
+    if any(len(b) != 4 for boxes in regions.values() for b in boxes):
+        raise FervizError(f"{path}: every box needs 4 numbers (r0, r1, c0, c1)")
+    region_masks(regions)  # validate now
+    return regions
+
+
+def share_array(maps: np.ndarray, masks: Mapping[str, np.ndarray]) -> np.ndarray:
+    """N x R shares of each map's total (non-negative) attribution per region; rows of
+    all-zero maps are NaN."""
+    m = np.clip(np.asarray(maps, np.float64), 0, None)
+    stack = np.stack(list(masks.values())).reshape(len(masks), -1).astype(np.float64)
+    sums = m.reshape(len(m), -1) @ stack.T
+    total = m.reshape(len(m), -1).sum(1, keepdims=True)
+    return np.divide(sums, total, out=np.full_like(sums, np.nan), where=total > 0)
+
+
+def region_shares(maps: np.ndarray, regions: RegionSpec | None = None):
+    """Per-image share of attribution per region (rows sum to 1 with ``other``).
+
+    Args:
+        maps: N x H x W saliency maps (``SaliencyMaps.maps``); negative values count as 0.
+
+    Returns:
+        DataFrame, N rows, one column per region and ``other``.
+    """
+    import pandas as pd
+
+    maps = np.asarray(maps)
+    masks = region_masks(regions, maps.shape[1:])
+    return pd.DataFrame(share_array(maps, masks), columns=list(masks))
+
+
+def area_shares(regions: RegionSpec | None = None, size: tuple[int, int] = (48, 48)
+                ) -> dict[str, float]:
+    """Each region's share of the frame: what a uniform (uninformative) map would give."""
+    return {k: float(m.mean()) for k, m in region_masks(regions, size).items()}
+
+
+def class_table(maps: np.ndarray, classes: Sequence[int] | np.ndarray,
+                regions: RegionSpec | None = None):
+    """Mean region shares per class (rows: emotions present, then ``area``), with ``n``.
+
+    Args:
+        classes: class index per map (the true or predicted emotion).
+    """
+    df = region_shares(maps, regions)
+    cols = list(df.columns)
+    df["class"] = [EMOTIONS[int(c)] for c in classes]
+    table = df.groupby("class", sort=False)[cols].mean()
+    table["n"] = df.groupby("class", sort=False).size()
+    table = table.reindex([e for e in EMOTIONS if e in table.index])
+    table.loc["area"] = {**area_shares(regions, np.asarray(maps).shape[1:]), "n": np.nan}
+    return table
