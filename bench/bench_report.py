@@ -39,6 +39,7 @@ def main() -> int:
     parser.add_argument("--model", help="zoo model (default: a FER2013 one if present)")
     parser.add_argument("--saliency", default="occlusion,gradcam")
     parser.add_argument("--faces", type=int, default=100, help="gallery faces to explain")
+    parser.add_argument("--keep", type=Path, help="also copy the report here")
     args = parser.parse_args()
     if not (FER2013.is_file() and FERPLUS.is_file()):
         print(f"skipped: {SHARED} (FER2013 and FER+) is absent")
@@ -81,10 +82,14 @@ def main() -> int:
     for stage, t in marks.items():
         print(f"  {stage:30} {t - prev:6.1f} s")
         prev = t
-    explained = html.count(f'alt="{methods[0]} saliency"') if methods else 0
+    top = html[html.index('<section id="top">'):html.index('<section id="ambiguity">')]
+    explained = top.count(f'alt="{methods[0]} saliency"') if methods else 0
     print(f"faces: {len(df)}, gallery faces with saliency: {explained}, methods: "
           f"{', '.join(methods) or 'none'}; CPU threads: {os.cpu_count()}")
     print(f"report size: {size:.2f} MB (limit 10 MB)   time: {total:.1f} s (limit 60 s)")
+    if args.keep:
+        write_report(html, args.keep, force=True)
+        print(f"kept a copy at {args.keep}")
     tmp.cleanup()
     return 0 if size < 10 and total < 60 else 1
 

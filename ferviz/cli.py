@@ -50,7 +50,9 @@ def _data(spec: str, split: str | None, labels: str = "fer2013", ferplus: Path |
 @app.command()
 def models(as_json: Annotated[bool, typer.Option("--json", help="Cards as JSON.")] = False,
            archs: Annotated[bool, typer.Option(help="List registered architectures instead.")]
-           = False) -> None:
+           = False,
+           markdown: Annotated[bool, typer.Option(help="The README's zoo table.")] = False
+           ) -> None:
     """List the zoo models with their cards (or the registered architectures)."""
     if archs:
         from .models.registry import create_model, list_models
@@ -62,6 +64,9 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="Cards as JSON."
         return
     from .models import zoo
 
+    if markdown:
+        typer.echo(zoo.markdown_table())
+        return
     cards = [zoo.card(n) for n in zoo.names()]
     if as_json:
         typer.echo(json.dumps([c.to_dict() for c in cards], indent=1))
@@ -116,7 +121,7 @@ def evaluate(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
         from .models.card_metrics import write_metrics
 
         path = write_metrics(model, df, run(m, records, tta=not tta), tta,
-                             data=f"{Path(data).name} [{split or 'all'}] ({labels} labels)")
+                             data=f"{records.name} [{split or 'all'}]")
         typer.echo(f"updated {path}")
     if as_json:
         typer.echo(json.dumps({**s, "per_class": pc.to_dict(orient="index"),
@@ -198,9 +203,12 @@ def report(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
 
     from .predict import predict as run
     from .report import Options, build_html, default_path, write_report
+    from .report.saliency import check_methods
 
     if compare and compare_preds:
         raise FervizError("use --compare or --compare-preds, not both")
+    methods = tuple(s.strip() for s in saliency.split(",") if s.strip() and s.strip() != "none")
+    check_methods(methods)
     if out is not None and out.exists() and not force:
         raise FervizError(f"{out} exists; use --force to overwrite it")
     other, other_name = None, ""
@@ -217,7 +225,6 @@ def report(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
     if compare:
         m2 = _model(compare)
         other, other_name = run(m2, records, tta=tta), m2.card.name or compare
-    methods = tuple(s.strip() for s in saliency.split(",") if s.strip() and s.strip() != "none")
     opts = Options(top_k=top, max_saliency=max_saliency, spread=spread, saliency=methods)
     info = {"data": records.name or data, "split": split or "all",
             "predictions": "with TTA" if tta else "without TTA"}

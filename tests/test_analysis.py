@@ -14,6 +14,24 @@ from ferviz.errors import FervizError
 from ferviz.labels import EMOTIONS, INDEX
 
 
+def from_probs(labels, probs: np.ndarray, **columns) -> pd.DataFrame:
+    """A predictions table (the columns of :func:`ferviz.predict.table`) from N x 7 probs."""
+    probs = np.asarray(probs, np.float64)
+    df = pd.DataFrame({"id": [f"face{i}" for i in range(len(probs))], "split": "test",
+                       "source": "hand", "label": list(labels)})
+    for j, e in enumerate(EMOTIONS):
+        df[f"p_{e}"] = probs[:, j]
+    ranked = -np.sort(-probs, axis=1)
+    df["pred"] = [EMOTIONS[i] for i in probs.argmax(axis=1)]
+    df["confidence"] = ranked[:, 0]
+    df["margin"] = ranked[:, 0] - ranked[:, 1]
+    df["entropy"] = -(probs * np.log(np.clip(probs, 1e-12, None))).sum(axis=1)
+    df["correct"] = df["pred"] == df["label"]
+    for k, v in columns.items():
+        df[k] = v
+    return df
+
+
 def make_table(labels, preds, confidence=None, **columns) -> pd.DataFrame:
     """A predictions table whose top class is ``preds`` with probability ``confidence``; the
     rest of the mass is spread evenly over the other six emotions."""
@@ -21,18 +39,7 @@ def make_table(labels, preds, confidence=None, **columns) -> pd.DataFrame:
     conf = np.full(n, 0.7) if confidence is None else np.asarray(confidence, np.float64)
     probs = np.repeat(((1 - conf) / 6)[:, None], 7, axis=1)
     probs[np.arange(n), [INDEX[p] for p in preds]] = conf
-    df = pd.DataFrame({"id": [f"face{i}" for i in range(n)], "split": "test", "source": "hand",
-                       "label": list(labels)})
-    for j, e in enumerate(EMOTIONS):
-        df[f"p_{e}"] = probs[:, j]
-    df["pred"] = list(preds)
-    df["confidence"] = conf
-    df["margin"] = conf - (1 - conf) / 6
-    df["entropy"] = -(probs * np.log(probs)).sum(axis=1)
-    df["correct"] = df["pred"] == df["label"]
-    for k, v in columns.items():
-        df[k] = v
-    return df
+    return from_probs(labels, probs, **columns)
 
 
 TRUE = ["angry"] * 3 + ["fear"] * 2 + ["sad"] * 4 + ["neutral"]
@@ -53,7 +60,8 @@ def test_confusion_and_per_class(hand):
     assert rates.loc["sad", "neutral"] == pytest.approx(0.5)
     assert rates.loc["disgust"].sum() == 0  # a class with no samples: a zero row, no NaN
     rep = metrics.class_report(hand)
-    assert rep.loc["angry", ["precision", "recall", "f1"]].tolist() == pytest.approx([1, 2 / 3, 0.8])
+    assert rep.loc["angry", ["precision", "recall", "f1"]].tolist() == \
+        pytest.approx([1, 2 / 3, 0.8])
     assert rep.loc["fear", "f1"] == pytest.approx(0.4)
     assert rep.loc["sad", "f1"] == pytest.approx(1 / 3)
     assert rep.loc["neutral", ["precision", "recall"]].tolist() == pytest.approx([1 / 3, 1])
@@ -74,7 +82,8 @@ def test_class_never_predicted_counts_in_macro():
 
 def test_single_class_table():
     df = make_table(["happy"] * 5, ["happy", "happy", "sad", "happy", "neutral"])
-    assert metrics.summary(df)["macro_f1"] == pytest.approx(metrics.per_class(df).loc["happy", "f1"])
+    happy_f1 = metrics.per_class(df).loc["happy", "f1"]
+    assert metrics.summary(df)["macro_f1"] == pytest.approx(happy_f1)
     top = confusions.top_confusions(df)
     assert set(top["true"]) == {"happy"} and top["rate"].tolist() == [0.2, 0.2]
     acc, lo, hi = metrics.accuracy_ci(make_table(["happy"] * 5, ["happy"] * 5))

@@ -101,8 +101,9 @@ def test_drilldown_has_a_gallery_per_nonempty_cell(html, synth_test, synth_model
 
 def test_report_loads_nothing_from_the_network(html):
     page = strip_bundle(html)
-    assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*(https?:|//|ftp:)""", page, re.I)
-    assert not re.search(r"url\(\s*['\"]?\s*(https?:|//)", page, re.I)
+    remote = r"""(src|href|action)\s*=\s*["']?\s*(https?:|//|ftp:)"""
+    assert not re.search(remote, page, re.IGNORECASE)
+    assert not re.search(r"url\(\s*['\"]?\s*(https?:|//)", page, re.IGNORECASE)
     assert "default-src 'none'" in page  # the page's CSP blocks any load that slips through
     srcs = re.findall(r'src="([^"]*)"', page)
     assert srcs and all(s.startswith("data:image/") for s in srcs)
@@ -130,12 +131,48 @@ def test_saliency_overlays_and_region_table(synth_test, synth_model):
         pytest.skip(unavailable())
     page = synth_report(synth_test, synth_model, saliency=("occlusion", "gradcam"),
                         max_saliency=10, regions_per_class=3)
+    from ferviz.analysis.confusions import top_confusions
+    from ferviz.predict import predict
+
+    tops = top_confusions(predict(synth_model, synth_test), Options().top_k)
+    want = min(10, int(tops["count"].clip(upper=Options().per_confusion).sum()))
+    assert want >= 3
     top = page[page.index('<section id="top">'):page.index('<section id="ambiguity">')]
-    assert top.count('alt="occlusion saliency"') == 10  # the budget, spent on top confusions
-    assert top.count('alt="gradcam saliency"') == 10
-    assert top.count('src="data:image/webp;base64,') == 20
+    assert top.count('alt="occlusion saliency"') == want  # within the budget of 10
+    assert top.count('alt="gradcam saliency"') == want
+    assert top.count('src="data:image/webp;base64,') == 2 * want
     assert "Mean share of occlusion saliency per face region" in page
     assert "uniform map (region area)" in page
+
+
+def test_a_failing_method_is_named_and_the_rest_still_shown(synth_test, synth_model):
+    from dataclasses import replace
+
+    from ferviz.models.fermodel import FERModel
+    from ferviz.predict import predict
+    from ferviz.report.saliency import unavailable
+
+    if unavailable():
+        pytest.skip(unavailable())
+    broken = FERModel(synth_model.net, replace(synth_model.card, cam_layer="no.such.layer"))
+    df = predict(synth_model, synth_test)
+    page = build_html(df, synth_test.images(), model=broken,
+                      options=Options(saliency=("gradcam", "occlusion"), max_saliency=4,
+                                      regions_per_class=2))
+    assert "gradcam failed on this model" in page and "no.such.layer" in page
+    assert 'alt="occlusion saliency"' in page and 'alt="gradcam saliency"' not in page
+    assert "Mean share of occlusion saliency" in page
+    with pytest.raises(FervizError, match="unknown explanation method"):
+        build_html(df, synth_test.images(), model=synth_model,
+                   options=Options(saliency=("occlusionn",)))
+
+
+def test_unlabelled_faces_still_get_a_report(synth_test, synth_model):
+    from ferviz.predict import predict
+
+    df = predict(synth_model, synth_test).assign(label="unknown", correct=False)
+    page = build_html(df, synth_test.images())
+    assert "No face has a known label" in page and '<section id="ambiguity">' in page
 
 
 def test_write_report_never_overwrites_silently(tmp_path):

@@ -49,7 +49,7 @@ def summary(df: pd.DataFrame) -> dict[str, float]:
     d = labelled(df)
     pc = per_class(d)
     present = pc[pc["support"] > 0]
-    n = int(len(d))
+    n = len(d)
     return {
         "n": n,
         "accuracy": float((d["label"] == d["pred"]).mean()) if n else float("nan"),

@@ -41,3 +41,22 @@ def weights(name: str) -> Path:
     if not path.is_file():
         raise FervizError(f"zoo model {name} has no {WEIGHTS}")
     return path
+
+
+def markdown_table() -> str:
+    """The README's zoo table, generated from the cards (measured numbers only)."""
+    rows = ["| model | architecture | params | size | test accuracy (TTA) | macro-F1 | "
+            "evaluated on | source |", "|---|---|---|---|---|---|---|---|"]
+    for name in names():
+        c = card(name)
+        m = c.info.get("metrics", {})
+        members = c.info.get("members")
+        folder = root() / name
+        size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1e6
+        acc = (f"{m['accuracy'] * 100:.1f}% ({m['accuracy_tta'] * 100:.1f}%)"
+               if "accuracy" in m else "not measured")
+        f1 = f"{m['macro_f1']:.3f}" if "macro_f1" in m else "-"
+        arch = f"ensemble of {', '.join(members)}" if members else f"`{c.arch}`"
+        rows.append(f"| `{name}` | {arch} | {c.params:,} | {size:.1f} MB | {acc} | {f1} | "
+                    f"{m.get('data', '-')} | {c.source} |")
+    return "\n".join(rows)

@@ -8,22 +8,27 @@ and the plotly.js bundle.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ..analysis.compare import align
 from ..cache import atomic_path
 from ..errors import FervizError
 from ..labels import EMOTIONS
 from . import sections
 from .gallery import Gallery
 from .saliency import compute
+
+if TYPE_CHECKING:
+    from ..models.fermodel import FERModel
 
 TEMPLATE = "report.html.j2"
 
@@ -44,6 +49,7 @@ class Options:
         max_saliency: faces explained in the top-confusion galleries, at most.
         regions_per_class: most confident faces per predicted class in the region table.
         disagreements: faces shown where two compared tables disagree.
+        slices: columns to break the metrics down by (shown when they hold two values or more).
     """
 
     top_k: int = 6
@@ -61,7 +67,8 @@ class Options:
     slices: Sequence[str] = field(default=("split", "source"))
 
 
-def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *, model=None,
+def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
+               model: FERModel | None = None,
                model_card: Mapping[str, Any] | None = None,
                data_info: Mapping[str, Any] | None = None,
                compare: pd.DataFrame | None = None, compare_name: str = "second model",
@@ -83,6 +90,8 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *, model=None,
     df = df.reset_index(drop=True)
     if faces is not None and len(faces) != len(df):
         raise FervizError(f"{len(faces)} faces for a table of {len(df)} rows")
+    if compare is not None:
+        align(df, compare)  # fail before the slow part
     name = str((model_card or {}).get("name") or "model")
     tops = sections.top_rows(df, options)
     sal = compute(model, faces, [r for rows in tops.values() for r in rows][:options.max_saliency],
@@ -115,9 +124,13 @@ def render(ctx: Mapping[str, Any]) -> str:
 
     env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["pct"] = lambda v, d=1: "n/a" if v is None or v != v else f"{v * 100:.{d}f}%"
-    env.filters["num"] = lambda v, d=3: "n/a" if v is None or v != v else f"{v:.{d}f}"
+    env.filters["pct"] = lambda v, d=1: "n/a" if _missing(v) else f"{v * 100:.{d}f}%"
+    env.filters["num"] = lambda v, d=3: "n/a" if _missing(v) else f"{v:.{d}f}"
     return env.get_template(TEMPLATE).render(**ctx, emotions=EMOTIONS)
+
+
+def _missing(v: float | None) -> bool:
+    return v is None or math.isnan(v)
 
 
 def default_path(*parts: str, folder: str | os.PathLike = "reports") -> Path:

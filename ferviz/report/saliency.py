@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ..errors import FervizError
 from ..labels import EMOTIONS
 from ..viz.thumbs import image_uri
+
+if TYPE_CHECKING:
+    from ..models.fermodel import FERModel
 
 MAX_SIDE = 64  # overlays larger than this are shrunk to keep the report small
 
@@ -45,13 +50,29 @@ def _shrink(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize((MAX_SIDE, MAX_SIDE), Image.LANCZOS))
 
 
-def compute(model, faces: np.ndarray, rows: Sequence[int], methods: Sequence[str],
-            region_rows: dict[str, Sequence[int]]) -> Saliency:
-    """Overlays of ``rows`` (explaining the predicted class) for each method, and the mean
-    region shares of the first method over ``region_rows`` (class -> face rows).
+def check_methods(methods: Sequence[str]) -> None:
+    """Fail early on unknown method names (when explanations are available at all).
 
     Raises:
-        FervizError: for an unknown method (raised by :func:`ferviz.explain.explain`).
+        FervizError: for a name :mod:`ferviz.explain` does not know, listing those it does.
+    """
+    if methods and unavailable() is None:
+        from ..explain.registry import get_method
+
+        for method in methods:
+            get_method(method)
+
+
+def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int], methods: Sequence[str],
+            region_rows: dict[str, Sequence[int]]) -> Saliency:
+    """Overlays of ``rows`` (explaining the predicted class) for each method, and the mean
+    region shares per class of the first method that works over ``region_rows``.
+
+    A method that fails on this model (say Grad-CAM without a convolution layer) is left out
+    and named in the note; the rest of the report still renders.
+
+    Raises:
+        FervizError: for an unknown method name.
     """
     reason = unavailable() if methods else "no saliency method was asked for"
     if reason or model is None or faces is None:
@@ -60,20 +81,25 @@ def compute(model, faces: np.ndarray, rows: Sequence[int], methods: Sequence[str
     from ..explain.regions import class_table
     from ..viz.overlays import overlay
 
+    check_methods(methods)
     rows = list(dict.fromkeys(int(r) for r in rows))
-    out = Saliency(region_method=methods[0])
+    picked = [(i, int(r)) for i, c in enumerate(EMOTIONS) for r in region_rows.get(c, ())]
+    out, failed = Saliency(), []
     for method in methods:
-        if not rows:
-            break
-        maps = explain(model, faces[rows], target="pred", method=method).maps
+        try:
+            maps = explain(model, faces[rows], target="pred", method=method).maps if rows else []
+            if picked and out.regions is None:
+                shares = explain(model, faces[[r for _, r in picked]], target="pred",
+                                 method=method).maps
+                out.regions, out.region_method = class_table(shares, [i for i, _ in picked]), method
+        except FervizError as e:
+            failed.append(f"{method} failed on this model ({e})")
+            continue
         for r, m in zip(rows, maps):
             out.overlays.setdefault(r, []).append(
                 (method, image_uri(_shrink(overlay(faces[r], m)), "WEBP")))
-    picked = [(i, int(r)) for i, c in enumerate(EMOTIONS) for r in region_rows.get(c, ())]
-    if picked:
-        maps = explain(model, faces[[r for _, r in picked]], target="pred",
-                       method=methods[0]).maps
-        out.regions = class_table(maps, [i for i, _ in picked])
-    if not out.overlays and out.regions is None:
+    if failed:
+        out.note = "; ".join(failed)
+    elif not out.overlays and out.regions is None:
         out.note = "no face needed an explanation"
     return out

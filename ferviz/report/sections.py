@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,11 +14,16 @@ from ..analysis import ambiguity as amb
 from ..analysis import calibration as cal
 from ..analysis import compare as cmp
 from ..analysis.confusions import cell, top_confusions
-from ..analysis.metrics import accuracy_ci, class_report, confusion, labelled, summary as scores
+from ..analysis.metrics import accuracy_ci, class_report, confusion, labelled
+from ..analysis.metrics import summary as scores
 from ..analysis.slices import by_slice
 from ..labels import EMOTIONS
 from ..viz import figures
 from .gallery import Gallery
+from .saliency import Saliency
+
+if TYPE_CHECKING:
+    from .build import Options
 
 CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -38,7 +43,7 @@ def plotly_js() -> Markup:
     return Markup(get_plotlyjs())
 
 
-def top_rows(df: pd.DataFrame, o) -> dict[tuple[str, str], list[int]]:
+def top_rows(df: pd.DataFrame, o: Options) -> dict[tuple[str, str], list[int]]:
     """Row numbers of the most confident errors of each top confusion."""
     return {(t, p): list(cell(df, t, p, o.per_confusion).index)
             for t, p in top_confusions(df, o.top_k)[["true", "pred"]].itertuples(index=False)}
@@ -55,8 +60,9 @@ def vote_shares(df: pd.DataFrame) -> np.ndarray | None:
     return amb.vote_distribution(df) if amb.has_votes(df) else None
 
 
-def summary(df: pd.DataFrame, o) -> dict[str, Any]:
-    acc, lo, hi = accuracy_ci(df)
+def summary(df: pd.DataFrame, o: Options) -> dict[str, Any]:
+    """Scores of the table, the accuracy's bootstrap CI and the ECE."""
+    _acc, lo, hi = accuracy_ci(df)
     return {**scores(df), "total": len(df), "ci_low": lo, "ci_high": hi,
             "ece": cal.ece(df, o.bins)}
 
@@ -95,7 +101,7 @@ def data_rows(df: pd.DataFrame, info: Mapping[str, Any] | None) -> list[tuple[st
     return rows
 
 
-def errors(df: pd.DataFrame, g: Gallery, tops: dict, o) -> dict[str, Any]:
+def errors(df: pd.DataFrame, g: Gallery, tops: dict, o: Options) -> dict[str, Any]:
     """Confusion matrix, per-class scores, top confusions and the drill-down cells."""
     counts, rates = confusion(df), confusion(df, normalize=True)
     report = class_report(df)
@@ -117,7 +123,7 @@ def errors(df: pd.DataFrame, g: Gallery, tops: dict, o) -> dict[str, Any]:
     }
 
 
-def ambiguity(df: pd.DataFrame, g: Gallery, o) -> dict[str, Any]:
+def ambiguity(df: pd.DataFrame, g: Gallery, o: Options) -> dict[str, Any]:
     """The ambiguous set: size, error rate and its most ambiguous faces."""
     a = amb.ambiguous(df, o.k, o.spread)
     la = labelled(a)
@@ -127,14 +133,13 @@ def ambiguity(df: pd.DataFrame, g: Gallery, o) -> dict[str, Any]:
             "items": g.items(list(shown.index), list(shown["close"]))}
 
 
-def human_section(df: pd.DataFrame, g: Gallery, o) -> dict[str, Any]:
+def human_section(df: pd.DataFrame, g: Gallery, o: Options) -> dict[str, Any]:
     """FER+ human vs model ambiguity, the split of errors, and contradicted labels."""
     h = amb.human(df)
     ok = h["usable"].to_numpy()
     split = amb.error_split(df, o.agreement)
     kinds = split["kind"].value_counts()
     contra = amb.contradicted(df)
-    note = lambda r: f"FER+ majority {r['majority']} ({r['agreement']:.0%} of votes)"  # noqa: E731
     return {
         "corr": amb.human_vs_model(df), "agreement": o.agreement,
         "scatter": figure(figures.ambiguity_scatter(df["entropy"].to_numpy()[ok],
@@ -144,38 +149,45 @@ def human_section(df: pd.DataFrame, g: Gallery, o) -> dict[str, Any]:
         "kinds": [{"kind": k, "count": int(kinds.get(k, 0)),
                    "share": float(kinds.get(k, 0) / max(len(split), 1)),
                    "items": g.items(list(split.index[split["kind"] == k][:o.per_confusion]),
-                                    [note(r) for _, r in
+                                    [_vote_note(r) for _, r in
                                      split[split["kind"] == k].head(o.per_confusion).iterrows()])}
                   for k in amb.ERROR_KINDS],
         "contradicted": len(contra),
         "sides": contra["model_sides_with"].value_counts().to_dict(),
         "contra_items": g.items(list(contra.index[:o.ambiguous]),
-                                [note(r) for _, r in contra.head(o.ambiguous).iterrows()]),
+                                [_vote_note(r) for _, r in contra.head(o.ambiguous).iterrows()]),
     }
 
 
-def calibration(df: pd.DataFrame, o) -> dict[str, Any]:
+def _vote_note(r: pd.Series) -> str:
+    return f"FER+ majority {r['majority']} ({r['agreement']:.0%} of votes)"
+
+
+def calibration(df: pd.DataFrame, o: Options) -> dict[str, Any]:
+    """ECE with the reliability curve and the right / wrong confidence histograms."""
     return {"ece": cal.ece(df, o.bins), "bins": o.bins,
             "reliability": figure(figures.reliability_curve(cal.reliability(df, o.bins)),
                                   "fig-reliability"),
             "hist": figure(figures.confidence_histogram(cal.confidence_hist(df)), "fig-hist")}
 
 
-def regions(sal) -> dict[str, Any] | None:
+def regions(sal: Saliency) -> dict[str, Any] | None:
     """Mean region shares per predicted class (and the uniform-map baseline), as rows of
-    percentages with a shade each."""
+    (share, shade) with shades relative to the largest share."""
     if sal.regions is None:
         return None
     t = sal.regions
     cols = [c for c in t.columns if c != "n"]
+    top = max(float(t[cols].to_numpy().max()), 1e-12)
     return {"method": sal.region_method, "columns": cols,
             "rows": [{"class": "uniform map (region area)" if c == "area" else c,
                       "faces": "" if r["n"] != r["n"] else int(r["n"]),
-                      "cells": [(float(r[k]), min(max(float(r[k]), 0.0), 1.0)) for k in cols]}
+                      "cells": [(float(r[k]), min(max(float(r[k]) / top, 0.0), 1.0))
+                                for k in cols]}
                      for c, r in t.iterrows()]}
 
 
-def slices(df: pd.DataFrame, o) -> list[dict[str, Any]]:
+def slices(df: pd.DataFrame, o: Options) -> list[dict[str, Any]]:
     """Metrics per value of each slice column that has two or more values."""
     out = []
     for col in o.slices:
@@ -187,7 +199,7 @@ def slices(df: pd.DataFrame, o) -> list[dict[str, Any]]:
 
 
 def comparison(df: pd.DataFrame, other: pd.DataFrame, g: Gallery, name_a: str, name_b: str,
-               o) -> dict[str, Any]:
+               o: Options) -> dict[str, Any]:
     """Deltas, McNemar's test and the disagreeing faces of two tables on the same faces."""
     d = cmp.deltas(df, other)
     every = cmp.disagreements(df, other)

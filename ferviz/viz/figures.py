@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=420)
+LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 420}
 
 
 def confusion_heatmap(counts: pd.DataFrame, rates: pd.DataFrame,
@@ -29,12 +29,12 @@ def confusion_heatmap(counts: pd.DataFrame, rates: pd.DataFrame,
         z=rates.to_numpy(), x=pred, y=true, customdata=custom, colorscale="Blues", zmin=0, zmax=1,
         text=[[f"{n}<br>{r:.0%}" if n else "" for n, r in zip(cr, rr)]
               for cr, rr in zip(c, rates.to_numpy())],
-        texttemplate="%{text}", colorbar=dict(title="rate", tickformat=".0%"),
+        texttemplate="%{text}", colorbar={"title": "rate", "tickformat": ".0%"},
         hovertemplate="true %{y} → predicted %{x}<br>%{customdata[2]} faces, %{z:.1%} of "
                       "%{y}<extra></extra>"))
     fig.update_layout(**{**LAYOUT, "height": 480}, title=title,
-                      xaxis=dict(title="predicted", side="bottom"),
-                      yaxis=dict(title="true", autorange="reversed"))
+                      xaxis={"title": "predicted", "side": "bottom"},
+                      yaxis={"title": "true", "autorange": "reversed"})
     return fig
 
 
@@ -47,7 +47,7 @@ def f1_bars(report: pd.DataFrame, title: str = "Per-class precision, recall and 
                             hovertemplate=f"%{{x}}: {m} %{{y:.3f}} (support %{{customdata}})"
                                           "<extra></extra>")
                      for m in ("precision", "recall", "f1")])
-    fig.update_layout(**LAYOUT, title=title, barmode="group", yaxis=dict(range=[0, 1]))
+    fig.update_layout(**LAYOUT, title=title, barmode="group", yaxis={"range": [0, 1]})
     return fig
 
 
@@ -56,14 +56,14 @@ def reliability_curve(rel: pd.DataFrame, title: str = "Reliability") -> go.Figur
     full = rel[rel["count"] > 0]
     fig = go.Figure([
         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect",
-                   line=dict(dash="dash", color="#999")),
+                   line={"dash": "dash", "color": "#999"}),
         go.Scatter(x=full["confidence"], y=full["accuracy"], mode="lines+markers", name="model",
                    customdata=full["count"],
                    hovertemplate="confidence %{x:.2f}: accuracy %{y:.2f} (%{customdata} faces)"
                                  "<extra></extra>"),
     ])
-    fig.update_layout(**LAYOUT, title=title, xaxis=dict(title="confidence", range=[0, 1]),
-                      yaxis=dict(title="accuracy", range=[0, 1]))
+    fig.update_layout(**LAYOUT, title=title, xaxis={"title": "confidence", "range": [0, 1]},
+                      yaxis={"title": "accuracy", "range": [0, 1]})
     return fig
 
 
@@ -73,9 +73,10 @@ def confidence_histogram(hist: pd.DataFrame,
     mid = (hist["low"] + hist["high"]) / 2
     width = float((hist["high"] - hist["low"]).iloc[0]) if len(hist) else 0.05
     fig = go.Figure([go.Bar(x=mid, y=hist[k], name=k, width=width, opacity=0.7,
-                            marker_color=c) for k, c in (("right", "#2a9d8f"), ("wrong", "#e76f51"))])
+                            marker_color=c)
+                     for k, c in (("right", "#2a9d8f"), ("wrong", "#e76f51"))])
     fig.update_layout(**LAYOUT, title=title, barmode="overlay",
-                      xaxis=dict(title="confidence", range=[0, 1]), yaxis=dict(title="faces"))
+                      xaxis={"title": "confidence", "range": [0, 1]}, yaxis={"title": "faces"})
     return fig
 
 
@@ -86,7 +87,7 @@ def delta_bars(deltas: pd.DataFrame, name_a: str = "a", name_b: str = "b") -> go
                            marker_color=np.where(d >= 0, "#2a9d8f", "#e76f51"),
                            hovertemplate="%{x}: %{y:+.3f}<extra></extra>"))
     fig.update_layout(**LAYOUT, title=f"{escape(name_b)} minus {escape(name_a)}",
-                      yaxis=dict(title="difference", tickformat="+.2f"))
+                      yaxis={"title": "difference", "tickformat": "+.2f"})
     return fig
 
 
@@ -94,10 +95,11 @@ def disagreement_heatmap(matrix: pd.DataFrame, name_a: str = "a", name_b: str = 
     """Counts of (prediction of a, prediction of b)."""
     fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=[str(c) for c in matrix.columns],
                                y=[str(i) for i in matrix.index], colorscale="Purples",
-                               texttemplate="%{z}", hovertemplate="%{y} → %{x}: %{z}<extra></extra>"))
+                               texttemplate="%{z}",
+                               hovertemplate="%{y} → %{x}: %{z}<extra></extra>"))
     fig.update_layout(**{**LAYOUT, "height": 460}, title="Predictions of both models",
-                      xaxis=dict(title=escape(name_b)),
-                      yaxis=dict(title=escape(name_a), autorange="reversed"))
+                      xaxis={"title": escape(name_b)},
+                      yaxis={"title": escape(name_a), "autorange": "reversed"})
     return fig
 
 
@@ -107,11 +109,11 @@ def ambiguity_scatter(model_entropy: np.ndarray, human_entropy: np.ndarray,
     correct = np.asarray(correct, dtype=bool)
     fig = go.Figure([go.Scatter(x=np.asarray(human_entropy)[m], y=np.asarray(model_entropy)[m],
                                 mode="markers", name=name, opacity=0.45,
-                                marker=dict(size=4, color=c))
+                                marker={"size": 4, "color": c})
                      for m, name, c in ((correct, "right", "#2a9d8f"),
                                         (~correct, "wrong", "#e76f51"))])
-    fig.update_layout(**LAYOUT, title=title, xaxis=dict(title="human vote entropy (nats)"),
-                      yaxis=dict(title="model entropy (nats)"))
+    fig.update_layout(**LAYOUT, title=title, xaxis={"title": "human vote entropy (nats)"},
+                      yaxis={"title": "model entropy (nats)"})
     return fig
 
 
@@ -122,5 +124,5 @@ def slice_bars(slices: pd.DataFrame, metric: str = "accuracy") -> go.Figure:
                            hovertemplate=f"%{{x}}: {metric} %{{y:.3f}} (%{{customdata}} faces)"
                                          "<extra></extra>"))
     fig.update_layout(**LAYOUT, title=f"{metric} by {escape(str(slices.index.name))}",
-                      yaxis=dict(range=[0, 1]))
+                      yaxis={"range": [0, 1]})
     return fig

@@ -1,0 +1,83 @@
+"""ferviz's occlusion engine vs captum ``Occlusion.attribute`` (default
+``perturbations_per_eval=1``): same model, faces, window, stride, baseline and target, one run.
+
+    python bench/bench_occlusion.py [--arch cs230_five_layer] [--n 64] [--window 8] [--stride 4]
+
+The model is the zoo entry of that architecture when there is one, else random weights (the
+cost does not depend on the weights). Faces: FER2013 PrivateTest when ../shared/data has it,
+else FER-Synth. Prints both times, the speed-up and the largest absolute difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ferviz.explain import explain
+from ferviz.explain.core import Scored
+from ferviz.models import zoo
+from ferviz.models.fermodel import FERModel
+from ferviz.models.load import load_model
+from ferviz.models.registry import create_model
+
+FER2013 = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013" / "fer2013.csv.xz"
+
+
+def faces(n: int) -> tuple[np.ndarray, str]:
+    if FER2013.is_file():
+        from ferviz.data import open_data
+
+        return open_data(FER2013, split="PrivateTest").images()[:n], "FER2013 PrivateTest"
+    from ferviz.data.synth import load_synth
+
+    return load_synth(n, seed=2).images(), "FER-Synth"
+
+
+def model(arch: str) -> tuple[FERModel, str]:
+    named = [n for n in zoo.names() if zoo.card(n).arch == arch]
+    if named:
+        return load_model(named[0]), f"zoo model {named[0]}"
+    torch.manual_seed(0)
+    net, card = create_model(arch)
+    return FERModel(net, card).eval(), f"{arch} (random weights)"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--arch", default="cs230_five_layer")
+    ap.add_argument("--n", type=int, default=64)
+    ap.add_argument("--window", type=int, default=8)
+    ap.add_argument("--stride", type=int, default=4)
+    args = ap.parse_args()
+    from captum.attr import Occlusion
+
+    m, what = model(args.arch)
+    f, source = faces(args.n)
+    x = torch.from_numpy(f).unsqueeze(1).float() / 255
+    opts = {"window": args.window, "stride": args.stride, "baseline": 0.5}
+    ours_start = time.perf_counter()
+    ours = explain(m, f, "pred", "occlusion", cache=False, device="cpu", **opts)
+    ours_s = time.perf_counter() - ours_start
+    targets = torch.as_tensor(ours.targets)
+    captum_start = time.perf_counter()
+    with torch.no_grad():
+        ref = Occlusion(Scored(m.eval(), "prob")).attribute(
+            x, sliding_window_shapes=(1, args.window, args.window),
+            strides=(1, args.stride, args.stride), baselines=0.5, target=targets)
+    captum_s = time.perf_counter() - captum_start
+    diff = float(np.abs(ours.raw - ref[:, 0].numpy()).max())
+    positions = ((48 - args.window) // args.stride + 1) ** 2
+    print(f"{what}, {len(f)} {source} faces, window {args.window}, stride {args.stride} "
+          f"({positions} positions), target-class probability, {torch.get_num_threads()} "
+          "threads")
+    print(f"captum Occlusion.attribute (perturbations_per_eval=1): {captum_s:.2f} s")
+    print(f"ferviz occlusion engine:                               {ours_s:.2f} s")
+    print(f"speed-up {captum_s / ours_s:.2f}x, max abs difference {diff:.2e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""``ferviz saliency`` and ``ferviz regions`` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ferviz.cli import app
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from ferviz.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def face_png(tmp_path, synth_test):
+    path = tmp_path / "face.png"
+    Image.fromarray(synth_test.images()[5]).save(path)
+    return path
+
+
+def test_saliency_panel_json_and_no_overwrite(face_png):
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["saliency", str(face_png), "-m", "fer_synth_cnn", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    face = out["faces"][0]
+    assert out["model"] == "fer_synth_cnn" and set(face["methods"]) == {"occlusion", "gradcam"}
+    assert abs(sum(face["probabilities"].values()) - 1) < 1e-3 and len(face["top3"]) == 3
+    shares = face["methods"]["occlusion"]["region_shares"]
+    assert abs(sum(shares.values()) - 1) < 1e-3
+    panel = face_png.with_name("face.saliency.png")
+    assert face["output"] == str(panel)
+    image = np.asarray(Image.open(panel))
+    assert image.ndim == 3 and image.shape[1] > 3 * image.shape[0] / 2
+    before = panel.stat().st_mtime_ns
+    again = _run("saliency", str(face_png), "-m", "fer_synth_cnn", "-x", "occlusion")
+    assert again.returncode == 2 and "--force" in again.stderr and "Traceback" not in again.stderr
+    assert panel.stat().st_mtime_ns == before
+    forced = _run("saliency", str(face_png), "-m", "fer_synth_cnn", "-x", "saliency",
+                  "-o", str(face_png.with_name("x.png")), "--target", "sad-neutral")
+    assert forced.returncode == 0, forced.stderr
+    assert "face.png#face1:" in forced.stdout and face_png.with_name("x.png").is_file()
+
+
+def test_saliency_no_face(tmp_path):
+    path = tmp_path / "blank.png"
+    Image.fromarray(np.full((200, 300), 128, np.uint8)).save(path)
+    res = _run("saliency", str(path), "-m", "fer_synth_cnn", "-x", "occlusion")
+    assert res.returncode == 2 and "no face" in res.stderr and "--no-detect" in res.stderr
+    assert "Traceback" not in res.stderr
+    ok = _run("saliency", str(path), "-m", "fer_synth_cnn", "-x", "occlusion", "--no-detect")
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_regions_command(synth_test):
+    from typer.testing import CliRunner
+
+    res = CliRunner().invoke(app, ["regions", "-m", "fer_synth_cnn", "-d", "synth",
+                                   "--split", "test", "--limit", "30", "-x", "gradcam"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert "mouth" in lines[1] and lines[-1].startswith("area")
+    bad = CliRunner().invoke(app, ["regions", "-m", "fer_synth_cnn", "-d", "synth",
+                                   "--limit", "5", "-x", "lime"])
+    assert bad.exit_code != 0
