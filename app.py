@@ -438,7 +438,7 @@ def confusion_view(ctx: Context) -> None:
         n = keep("n", st.slider("Faces shown", 4, 96, key=bind("n", 24, decode=int), step=4))
         show_cam = keep("cam", st.checkbox("Grad-CAM overlays", key=bind("cam", False,
                                                                          decode=flag)))
-    fig = dash.clickable(figures.confusion_heatmap(t["counts"], t["rates"]), (true, pred))
+    fig = dash.clickable(figures.confusion_heatmap(t["counts"], t["rates"]))
     with left:
         st.plotly_chart(fig, key="cm_chart", on_select=on_cell_click, selection_mode="points",
                         config={"displayModeBar": False})

@@ -175,6 +175,13 @@ def test_unlabelled_faces_still_get_a_report(synth_test, synth_model):
     assert "No face has a known label" in page and '<section id="ambiguity">' in page
 
 
+@pytest.mark.parametrize("bad", [{"top_k": -1}, {"max_saliency": -5}, {"spread": 1.5},
+                                 {"bins": 0}])
+def test_options_are_checked(bad):
+    with pytest.raises(FervizError, match="out of range"):
+        Options(**bad)
+
+
 def test_write_report_never_overwrites_silently(tmp_path):
     out = write_report("<p>one</p>", tmp_path / "r.html")
     with pytest.raises(FervizError, match="--force"):

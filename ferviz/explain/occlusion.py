@@ -33,7 +33,7 @@ def occlusion(forward: Scored, x: torch.Tensor, targets: torch.Tensor, window: i
               stride: int = 4, baseline: float = 0.5, incremental: bool = True) -> torch.Tensor:
     """Occlusion maps, N x H x W, equal to captum ``Occlusion.attribute`` with
     ``sliding_window_shapes=(1, window, window)``, ``strides=(1, stride, stride)`` and
-    ``baselines=baseline`` (pixels no window covers get 0).
+    ``baselines=baseline``.
 
     Args:
         forward: the explained model output (see :class:`~ferviz.explain.core.Scored`).
@@ -48,8 +48,9 @@ def occlusion(forward: Scored, x: torch.Tensor, targets: torch.Tensor, window: i
     if not 1 <= window <= min(h, w) or stride < 1:
         raise FervizError(f"occlusion window must be 1..{min(h, w)} and stride >= 1 "
                           f"(got {window}, {stride})")
-    rows = torch.arange(0, h - window + 1, stride, device=x.device)
-    cols = torch.arange(0, w - window + 1, stride, device=x.device)
+    # captum's positions: the last window may stick out of the face and is clipped there
+    rows = torch.arange(0, -(-(h - window) // stride) * stride + 1, stride, device=x.device)
+    cols = torch.arange(0, -(-(w - window) // stride) * stride + 1, stride, device=x.device)
     plan = _plan(forward.model) if incremental else None
     n_pos = len(rows) * len(cols)
     chunk = max(1, MAX_EVALS // n_pos)
@@ -77,8 +78,7 @@ def _to_maps(drops: torch.Tensor, n_rows: int, n_cols: int, window: int, stride:
     ones = torch.ones(1, 1, window, window, dtype=grid.dtype, device=grid.device)
     total = F.conv_transpose2d(grid, ones, stride=stride)
     count = F.conv_transpose2d(torch.ones_like(grid[:1]), ones, stride=stride)
-    pad = (0, size[1] - total.shape[-1], 0, size[0] - total.shape[-2])
-    total, count = F.pad(total, pad), F.pad(count, pad)
+    total, count = total[..., :size[0], :size[1]], count[..., :size[0], :size[1]]
     return torch.where(count > 0, total / count.clamp_min(1), 0.0)[:, 0]
 
 
@@ -229,8 +229,14 @@ def _occluded_incremental(plan: _Plan, model: nn.Module, x: torch.Tensor, rows: 
         return _occluded_full(model, x, rows, cols, window, baseline)
     base = ((x - card.mean) / card.std).expand(-1, card.channels, -1, -1)
     fill = (torch.as_tensor(baseline, dtype=x.dtype, device=x.device) - card.mean) / card.std
-    block = fill.expand(len(rows), len(cols), n, card.channels, window, window)
-    ay, ax = _Axis(tuple(rows.tolist()), window, h), _Axis(tuple(cols.tolist()), window, w)
+    # the first changed block: the patch, shifted inside the face where it is clipped
+    ay = _Axis(tuple(min(r, h - window) for r in rows.tolist()), window, h)
+    ax = _Axis(tuple(min(c, w - window) for c in cols.tolist()), window, w)
+    block = base.new_empty(len(rows), len(cols), n, card.channels, window, window)
+    for i, (r, y) in enumerate(zip(rows.tolist(), ay.offsets)):
+        for j, (c, x0) in enumerate(zip(cols.tolist(), ax.offsets)):
+            block[i, j] = base[:, :, y:y + window, x0:x0 + window]
+            block[i, j, :, :, r - y:, c - x0:] = fill
     full = None  # P*N x C x H x W once the changed block is materialised
     for m in plan.layers:
         if full is not None:

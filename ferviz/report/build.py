@@ -66,6 +66,17 @@ class Options:
     disagreements: int = 12
     slices: Sequence[str] = field(default=("split", "source"))
 
+    def __post_init__(self) -> None:
+        counts = ("top_k", "per_confusion", "per_cell", "ambiguous", "max_saliency",
+                  "regions_per_class", "disagreements")
+        bad = [c for c in counts if getattr(self, c) < 0]
+        bad += [c for c in ("spread", "agreement") if not 0 <= getattr(self, c) <= 1]
+        bad += ["bins"] * (self.bins < 1)
+        if bad:
+            raise FervizError("report options out of range (counts >= 0, spread and agreement "
+                              "in [0, 1], bins >= 1): "
+                              + ", ".join(f"{c}={getattr(self, c)}" for c in bad))
+
 
 def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
                model: FERModel | None = None,
@@ -97,7 +108,7 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
     sal = compute(model, faces, [r for rows in tops.values() for r in rows][:options.max_saliency],
                   list(options.saliency), sections.region_rows(df, options.regions_per_class))
     human = sections.vote_shares(df)
-    gallery = Gallery(df, faces, sal.overlays, human)
+    gallery = Gallery(df, faces, sal.overlays, human, name)
     ctx = {
         "title": title or f"{name} error report",
         "generated": dt.datetime.now().isoformat(timespec="seconds"),

@@ -33,8 +33,9 @@ class Gallery:
 
     def __init__(self, df: pd.DataFrame, faces: np.ndarray | None,
                  overlays: dict[int, list[tuple[str, str]]] | None = None,
-                 human: np.ndarray | None = None) -> None:
+                 human: np.ndarray | None = None, name: str = "model") -> None:
         self.df, self.faces, self.overlays, self.human = df, faces, overlays or {}, human
+        self.name = name
         self._face: dict[int, str] = {}
 
     def face(self, row: int) -> str | None:
@@ -49,7 +50,7 @@ class Gallery:
         """The item of a row; ``probs`` adds named extra bars (e.g. a second model's)."""
         r = self.df.iloc[row]
         true = r["label"] if r["label"] in EMOTIONS else None
-        bars = [("model", prob_bars(r[PROBS].to_numpy(np.float64), true=true))]
+        bars = [(self.name, prob_bars(r[PROBS].to_numpy(np.float64), true=true))]
         bars += [(name, prob_bars(p.to_numpy(np.float64), true=true)) for name, p in probs]
         if self.human is not None:
             bars.append(("FER+ votes", prob_bars(self.human[row], true=true)))
