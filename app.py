@@ -86,7 +86,15 @@ def flag(text: str) -> bool:
 
 
 def methods_list(text: str) -> list[str]:
-    return [m for m in text.split(",") if m]
+    """Registered explanation methods named in a comma-separated list (others dropped)."""
+    from ferviz.explain import METHODS
+
+    return [m for m in text.split(",") if m in METHODS]
+
+
+def clamped(low: int, high: int) -> Callable[[str], int]:
+    """A decoder of integers that keeps URL values inside a widget's range."""
+    return lambda text: min(max(int(text), low), high)
 
 
 # --- cached resources ---------------------------------------------------------------------------
@@ -274,7 +282,7 @@ def data_sidebar(cfg: dash.Settings) -> tuple[str, str, str | None, str]:
 def split_sidebar(data: str, labels: str, ferplus: str | None, kind: str, cfg) -> str:
     """The split selectbox (splits of the loaded data set)."""
     with st.spinner("Loading the data set…"):
-        records = all_records(data, labels, ferplus, dash.file_stamp(data, ferplus))
+        records = all_records(data, labels, ferplus, dash.data_stamp(data, ferplus))
     splits = [str(x) for x in dict.fromkeys(records.splits)]
     default = cfg.split if cfg.split in splits else dash.default_split(kind, splits)
     return keep("split", st.sidebar.selectbox("Split", splits,
@@ -335,7 +343,7 @@ def model_options() -> tuple[str, bool, tuple]:
                                       key=bind("trust", False, decode=flag)))
     with sb.expander("Card options"):
         size = st.number_input("Input size (0: card default)", 0, 512, key=bind(
-            "input_size", 0, decode=int))
+            "input_size", 0, decode=clamped(0, 512)))
         channels = st.selectbox("Channels", [0, 1, 3], key=bind("channels", 0, [0, 1, 3], int),
                                 format_func=lambda c: str(c) if c else "card default")
         normalize = st.text_input("Normalize (0..1, -1..1, 0..255 or MEAN,STD)",
@@ -358,7 +366,7 @@ def open_context(cfg: dash.Settings) -> Context | None:
         data, labels, ferplus, kind = data_sidebar(cfg)
         split = split_sidebar(data, labels, ferplus, kind, cfg)
         mkey, tta, note = model_sidebar(cfg, data)
-        dkey = (data, labels, ferplus, split, dash.file_stamp(data, ferplus))
+        dkey = (data, labels, ferplus, split, dash.data_stamp(data, ferplus))
         n = len(split_records(*dkey))
         with st.spinner(f"Predicting {n:,} faces (cached after the first time)…"):
             df = predictions(mkey, dkey, tta)
@@ -435,10 +443,11 @@ def confusion_view(ctx: Context) -> None:
         true = keep("true", st.selectbox("True class", options, key=bind("true", "sad", options)))
         pred = keep("pred", st.selectbox("Predicted class", options,
                                          key=bind("pred", "neutral", options)))
-        n = keep("n", st.slider("Faces shown", 4, 96, key=bind("n", 24, decode=int), step=4))
+        n = keep("n", st.slider("Faces shown", 4, 96, step=4,
+                                key=bind("n", 24, decode=clamped(4, 96))))
         show_cam = keep("cam", st.checkbox("Grad-CAM overlays", key=bind("cam", False,
                                                                          decode=flag)))
-    fig = dash.clickable(figures.confusion_heatmap(t["counts"], t["rates"]))
+    fig = dash.clickable(figures.confusion_heatmap(t["counts"], t["rates"]), (true, pred))
     with left:
         st.plotly_chart(fig, key="cm_chart", on_select=on_cell_click, selection_mode="points",
                         config={"displayModeBar": False})
@@ -473,8 +482,8 @@ def page_ambiguous(ctx: Context) -> None:
                                      format_func=lambda k: dash.AMBIGUITY_SORTS[k][0]))
     errors = keep("errors", c[1].checkbox("Errors only", key=bind("errors", False,
                                                                   decode=flag)))
-    n = keep("n_amb", c[2].number_input("Faces shown", 4, 200, key=bind("n_amb", 24,
-                                                                       decode=int), step=4))
+    n = keep("n_amb", c[2].number_input("Faces shown", 4, 200, step=4,
+                                        key=bind("n_amb", 24, decode=clamped(4, 200))))
     human = amb.human(df) if votes else None
     table = dash.sort_ambiguous(df, by, human, errors)
     close = amb.ambiguous(df)

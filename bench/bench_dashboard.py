@@ -145,7 +145,10 @@ def main() -> int:
                 :max(3, args.repeats)])
             if args.screenshot:
                 args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.set_viewport_size({"width": 1400, "height": 1400})
+                page.wait_for_timeout(1500)
                 page.screenshot(path=args.screenshot)
+                page.set_viewport_size({"width": 1400, "height": 1000})
             targets = ["sad", "neutral", "angry", "fear", "surprise"][:max(3, args.repeats)]
             cams = saliency(page, url, "gradcam", targets)
             occs = saliency(page, url, "occlusion", targets)

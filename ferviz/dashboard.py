@@ -182,6 +182,16 @@ def file_stamp(*paths: str | os.PathLike | None) -> str:
     return "|".join(parts)
 
 
+def data_stamp(data: str, ferplus: str | None = None) -> str:
+    """:func:`file_stamp` of a data set's files; for FER-Synth, of its generator's source
+    (the faces change only when it does)."""
+    if data == "synth":
+        from .data import synth
+
+        return file_stamp(synth.__file__)
+    return file_stamp(data, ferplus)
+
+
 def model_stamp(spec: str) -> str:
     """:func:`file_stamp` of a zoo entry's files, or of a model file and its sidecar."""
     from .models import zoo

@@ -66,8 +66,10 @@ def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
                               disable=progress is False or (progress is None and
                                                             len(faces) < 20 * batch_size)):
                 x = to_tensor(faces[start:start + batch_size], device)
-                p = sum(F.softmax(model(augment(x, *v)), dim=1) for v in views) / len(views)
-                out[start:start + len(x)] = p.float().cpu().numpy()
+                p = F.softmax(model(x), dim=1)
+                for view in views[1:]:
+                    p += F.softmax(model(augment(x, *view)), dim=1)
+                out[start:start + len(x)] = (p / len(views)).float().cpu().numpy()
     finally:
         model.train(was_training)
     return out

@@ -20,7 +20,8 @@ TIMEOUT = 90
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
+def _clean_env(monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))  # st.cache_data
     for var in (*dash.ENV.values(), "FERVIZ_SETTINGS"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(ROOT / "tests")  # no ferviz.toml here
@@ -235,8 +236,9 @@ def test_export_offers_parquet_and_builds_the_report(synth_preds):
     radio = at.radio(key="w_scope")
     assert len(radio.options) == 3 and "true neutral → predicted sad" in radio.options[2]
     radio.set_value("cell").run()
-    assert any("parquet" in b.label and f"({((df['label'] == 'neutral') & (df['pred'] == 'sad')).sum()} rows"
-               in b.label for b in at.get("download_button"))
+    n = int(((df["label"] == "neutral") & (df["pred"] == "sad")).sum())
+    assert any("parquet" in b.label and f"({n} rows" in b.label
+               for b in at.get("download_button"))
     at.button(key="build_report").click().run()
     ok(at)
     key, html = at.session_state["report"]
@@ -341,3 +343,16 @@ def test_uploads_are_kept_by_content(tmp_path):
     b = dash.upload_path(b"two", "../../etc/passwd", tmp_path)
     assert a != b and a.read_bytes() == b"one" and tmp_path in a.parents
     assert dash.upload_path(b"one", "x y.png", tmp_path).name == "x_y.png"
+
+
+def test_a_tampered_url_falls_back_to_defaults():
+    at = app(page="bogus", n="9999", true="nobody", methods="gradcam,<script>", split="nope")
+    ok(at)
+    assert at.sidebar.radio(key="w_page").value == "overview"
+    assert at.sidebar.selectbox(key="w_split").value == "test"
+    at.sidebar.radio(key="w_page").set_value("confusion").run()
+    ok(at)
+    assert at.slider(key="w_n").value == 96 and at.selectbox(key="w_true").value == "sad"
+    at.sidebar.radio(key="w_page").set_value("inspector").run()
+    ok(at)
+    assert at.multiselect(key="w_methods").value == ["gradcam"]

@@ -32,7 +32,9 @@ def test_ground_truth_beats_random(method, synth_model, pure):
     maps = explain(synth_model, pure, "true", method, cache=False)
     got, chance = ground_truth_scores(maps.maps, pure.masks), _chance(pure.masks)
     assert got["share_inside"] > 2.5 * chance["share_inside"]
-    assert got["pointing"] > chance["pointing"] + 0.4
+    # a random map's maximum lands in the region with probability = the region's area
+    assert abs(chance["share_inside"] - got["area"]) < 0.01
+    assert got["pointing"] > 2.5 * got["area"]
 
 
 def test_randomised_model_fails_ground_truth(synth_model, pure):
@@ -64,9 +66,9 @@ def test_cascading_randomization(synth_model, pure):
 
 
 def test_deletion_insertion_beat_random_order(synth_model, pure):
-    faces = pure.select(slice(0, 16))
+    faces = pure.select(slice(0, 10))
     maps = explain(synth_model, faces, "true", "occlusion", cache=False)
-    scores = deletion_insertion(synth_model, faces, maps.maps, maps.targets)
+    scores = deletion_insertion(synth_model, faces, maps.maps, maps.targets, steps=10)
     assert scores["deletion"] < scores["deletion_random"]
     assert scores["insertion"] > scores["insertion_random"] + 0.2
     with pytest.raises(FervizError, match="do not match"):

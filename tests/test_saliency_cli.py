@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from ferviz.cli import app
+from ferviz.cli import app, main
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from ferviz.cli import main; main()", *args],
-                          capture_output=True, text=True, timeout=120)
+@pytest.fixture
+def run(monkeypatch, capsys):
+    """Run ``ferviz ARGS`` in-process through ``main`` (exit codes, stderr, no traceback)."""
+    def call(*args: str) -> SimpleNamespace:
+        monkeypatch.setattr(sys, "argv", ["ferviz", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as e:
+            code = e.code
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+    return call
 
 
 @pytest.fixture
@@ -25,7 +35,7 @@ def face_png(tmp_path, synth_test):
     return path
 
 
-def test_saliency_panel_json_and_no_overwrite(face_png):
+def test_saliency_panel_json_and_no_overwrite(face_png, run):
     from typer.testing import CliRunner
 
     runner = CliRunner()
@@ -42,22 +52,22 @@ def test_saliency_panel_json_and_no_overwrite(face_png):
     image = np.asarray(Image.open(panel))
     assert image.ndim == 3 and image.shape[1] > 3 * image.shape[0] / 2
     before = panel.stat().st_mtime_ns
-    again = _run("saliency", str(face_png), "-m", "fer_synth_cnn", "-x", "occlusion")
+    again = run("saliency", str(face_png), "-m", "fer_synth_cnn", "-x", "occlusion")
     assert again.returncode == 2 and "--force" in again.stderr and "Traceback" not in again.stderr
     assert panel.stat().st_mtime_ns == before
-    forced = _run("saliency", str(face_png), "-m", "fer_synth_cnn", "-x", "saliency",
+    forced = run("saliency", str(face_png), "-m", "fer_synth_cnn", "-x", "saliency",
                   "-o", str(face_png.with_name("x.png")), "--target", "sad-neutral")
     assert forced.returncode == 0, forced.stderr
     assert "face.png#face1:" in forced.stdout and face_png.with_name("x.png").is_file()
 
 
-def test_saliency_no_face(tmp_path):
+def test_saliency_no_face(tmp_path, run):
     path = tmp_path / "blank.png"
     Image.fromarray(np.full((200, 300), 128, np.uint8)).save(path)
-    res = _run("saliency", str(path), "-m", "fer_synth_cnn", "-x", "occlusion")
+    res = run("saliency", str(path), "-m", "fer_synth_cnn", "-x", "occlusion")
     assert res.returncode == 2 and "no face" in res.stderr and "--no-detect" in res.stderr
     assert "Traceback" not in res.stderr
-    ok = _run("saliency", str(path), "-m", "fer_synth_cnn", "-x", "occlusion", "--no-detect")
+    ok = run("saliency", str(path), "-m", "fer_synth_cnn", "-x", "occlusion", "--no-detect")
     assert ok.returncode == 0, ok.stderr
 
 

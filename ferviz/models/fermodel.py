@@ -42,6 +42,7 @@ class FERModel(nn.Module):
                               f"emotions {', '.join(EMOTIONS)}")
         self._targets = targets
         self._identity = targets == list(range(len(EMOTIONS))) and card.output == "logits"
+        self._normalise = (card.mean, card.std) != (0.0, 1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = self.card.input_size
@@ -49,7 +50,9 @@ class FERModel(nn.Module):
             x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
         if self.card.channels == 3:
             x = x.expand(-1, 3, -1, -1)
-        out = self.net((x - self._mean) / self._std)
+        if self._normalise:
+            x = (x - self._mean) / self._std
+        out = self.net(x)
         return out if self._identity else self._to_emotions(out)
 
     def _to_emotions(self, out: torch.Tensor) -> torch.Tensor:
