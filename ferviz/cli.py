@@ -373,7 +373,7 @@ def regions(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
     shown = table.drop(columns="n") * 100
     shown.insert(0, "n", table["n"])
     typer.echo(shown.to_string(float_format=lambda v: f"{v:.1f}",
-                               formatters={"n": lambda v: "" if v != v else f"{int(v)}"}))
+                               formatters={"n": lambda v: "" if np.isnan(v) else f"{int(v)}"}))
 
 
 def main() -> None:

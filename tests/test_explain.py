@@ -18,7 +18,7 @@ BIG = {"resnet50", "vgg16", "seresnet50"}
 FAST = {"occlusion", "gradcam"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _zoo_arch(name: str) -> FERModel:
     return _model(name)
 

@@ -12,8 +12,12 @@ import torch
 
 from ferviz.errors import FervizError
 from ferviz.explain import explain
-from ferviz.explain.checks import (cascading_randomization, deletion_insertion,
-                                   ground_truth_scores, random_maps)
+from ferviz.explain.checks import (
+    cascading_randomization,
+    deletion_insertion,
+    ground_truth_scores,
+    random_maps,
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 from ferviz.errors import FervizError
-from ferviz.explain.regions import (REGIONS, area_shares, class_table, load_regions,
-                                    region_masks, region_shares)
+from ferviz.explain.regions import (
+    REGIONS,
+    area_shares,
+    class_table,
+    load_regions,
+    region_masks,
+    region_shares,
+)
 
 
 def test_default_regions_partition_the_frame():

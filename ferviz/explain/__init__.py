@@ -11,4 +11,4 @@ Face-region shares are in :mod:`ferviz.explain.regions`, sanity and faithfulness
 from .core import SaliencyMaps, explain
 from .registry import METHODS, Method, get_method, register_method
 
-__all__ = ["explain", "SaliencyMaps", "METHODS", "Method", "get_method", "register_method"]
+__all__ = ["METHODS", "Method", "SaliencyMaps", "explain", "get_method", "register_method"]

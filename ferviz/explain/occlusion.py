@@ -23,7 +23,7 @@ from ..errors import FervizError
 from ..labels import EMOTIONS
 from .core import Scored, score_output
 
-MAX_EVALS = 2048  # occluded faces per forward pass (bounds memory)
+MAX_EVALS = 512  # occluded faces per pass: bounds memory, keeps crop copies small
 FULL_AREA = 0.6  # switch to full maps once the changed block covers this share of a map
 _POINTWISE = (nn.BatchNorm2d, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid,
               nn.Tanh, nn.Identity, nn.Dropout, nn.Dropout2d)
@@ -122,7 +122,7 @@ def _plan(model: nn.Module) -> _Plan | None:
     if kind == "ferviz.models.cs230._Net":
         rest = net.classifier
     elif kind == "torchvision.models.vgg.VGG":
-        rest = lambda h: net.classifier(torch.flatten(net.avgpool(h), 1))  # noqa: E731
+        rest = lambda h: net.classifier(torch.flatten(net.avgpool(h), 1))
     else:
         return None
     return _Plan(_flatten(features), rest)
@@ -137,7 +137,7 @@ def _flatten(seq: nn.Sequential) -> list[nn.Module]:
 
 def _geometry(m: nn.Module) -> tuple[tuple[int, int, int, int], ...] | None:
     """Per axis (kernel, stride, pad before, pad after) of a windowed layer, or None."""
-    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)
     if isinstance(m, nn.Conv2d):
         if m.padding_mode != "zeros" or pair(m.dilation) != (1, 1) or isinstance(m.padding, str):
             return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from ..errors import FervizError
 from ..labels import EMOTIONS
 
 Box = tuple[int, int, int, int]
-RegionSpec = Mapping[str, Union[Sequence[Box], np.ndarray]]
+RegionSpec = Mapping[str, Sequence[Box] | np.ndarray]
 
 REGIONS: dict[str, tuple[Box, ...]] = {
     "forehead": ((0, 11, 8, 40),),

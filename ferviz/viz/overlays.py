@@ -101,7 +101,7 @@ def panel(face: np.ndarray, probs: Sequence[float], maps: Sequence[PanelMap],
     for m in maps:
         img.paste(Image.fromarray(overlay(face, m.saliency01, scale=scale)), (x, top))
         draw.text((x, top + side + 4), m.title, fill="black", font=small)
-        ranked = sorted(((v, k) for k, v in m.shares.items() if k != "other" and v == v),
+        ranked = sorted(((v, k) for k, v in m.shares.items() if k != "other" and not np.isnan(v)),
                         reverse=True)[:top_regions]
         for j, (v, k) in enumerate(ranked):
             draw.text((x, top + side + 4 + 20 * (j + 1)), f"{k} {v * 100:.0f}%", fill="#333333",
