@@ -43,7 +43,8 @@ def test_tta_averages_views(synth_model, synth_test):
     assert (tta.argmax(1) == plain.argmax(1)).mean() > 0.8
 
 
-def test_cache_hit_skips_the_model(synth_model, synth_test):
+def test_cache_hit_skips_the_model(synth_model, synth_test, tmp_path, monkeypatch):
+    monkeypatch.setenv("FERVIZ_CACHE", str(tmp_path))  # an empty cache
     calls = []
     hook = synth_model.register_forward_hook(lambda *a: calls.append(1))
     try:

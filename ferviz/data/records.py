@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import FervizError
 from ..labels import EMOTIONS, FERPLUS_COLUMNS, label_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FACE_SIZE = 48
 
@@ -108,6 +111,8 @@ class Records:
 
     def frame(self) -> pd.DataFrame:
         """Per-face metadata as a DataFrame: id, split, source, label (and votes)."""
+        import pandas as pd
+
         df = pd.DataFrame({
             "id": self.ids.astype(str), "split": self.splits.astype(str),
             "source": self.sources.astype(str),
