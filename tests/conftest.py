@@ -14,6 +14,13 @@ SHARED = ROOT.parent / "shared" / "data"
 FER2013 = SHARED / "fer2013" / "fer2013.csv.xz"
 FERPLUS = SHARED / "ferplus" / "fer2013new.csv"
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium, installed by .ci/run
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots (git-ignored)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+browser_test = [pytest.mark.browser,
+                pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent")]
+
 needs_fer2013 = pytest.mark.skipif(not FER2013.is_file(), reason="../shared/data/fer2013 absent")
 needs_ferplus = pytest.mark.skipif(not (FER2013.is_file() and FERPLUS.is_file()),
                                    reason="../shared/data FER2013 / FER+ absent")
@@ -39,6 +46,17 @@ def synth_model():
     from ferviz.models.load import load_model
 
     return load_model("fer_synth_cnn")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless chromium driven by Playwright (no browser download: Debian's binary)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture
