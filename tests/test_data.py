@@ -169,7 +169,7 @@ def test_folder_aliases_and_kaggle_splits(tmp_path):
                       ("fearful", "y.tif"), ("disgusted", "z.jpeg"), ("neutral", "w.tiff")]:
         _png(tmp_path / "test" / cls / name)
     r = load_folder(tmp_path)
-    got = {str(i).split("/")[-2]: (int(l), str(s)) for i, l, s in zip(r.ids, r.labels, r.splits)}
+    got = {str(i).split("/")[-2]: (int(lab), str(s)) for i, lab, s in zip(r.ids, r.labels, r.splits)}
     assert got["anger"] == (INDEX["angry"], "Training")
     assert got["sadness"] == (INDEX["sad"], "PublicTest")
     assert got["happiness"] == (INDEX["happy"], "PrivateTest")

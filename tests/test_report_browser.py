@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
+
 from conftest import ARTIFACTS, browser_test
 from test_report import EVIL, evil_report, synth_report
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..labels import EMOTIONS, INDEX
+from ..labels import EMOTIONS
 from .records import FACE_SIZE, Records
 
 _S = 96  # canonical rendering size
@@ -224,4 +224,3 @@ def synth_splits(n_train: int = 4200, n_val: int = 700, n_test: int = 1400) -> R
                   name="FER-Synth")
 
 
-__all__ = ["load_synth", "synth_splits", "expression_parts", "EXPRESSIONS", "INDEX"]
