@@ -147,6 +147,9 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
           augment: Annotated[bool, typer.Option(help="CS230 augmentation.")] = True,
           patience: Annotated[int, typer.Option(help="Early-stopping patience (epochs).")] = 15,
           seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+          init: Annotated[Optional[str], typer.Option(
+              help="Start from this model's weights (zoo name or file; same architecture) "
+                   "instead of a seeded random init: continue a finished run.")] = None,
           train_split: Annotated[Optional[str], typer.Option(
               help="Default: Training (FER2013) or train.")] = None,
           val_split: Annotated[Optional[str], typer.Option(
@@ -154,6 +157,7 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
     """Train an architecture (resumable: re-run the same command to continue)."""
     from .data import open_data
     from .models.fermodel import FERModel
+    from .models.load import load_model
     from .models.registry import create_model
     import torch
 
@@ -166,9 +170,15 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
     torch.manual_seed(seed)  # the initial weights follow the seed too
     net, card = create_model(arch)
     model = FERModel(net, card)
+    if init:
+        start = load_model(init)
+        if start.card.arch != arch:
+            raise FervizError(f"--init {init} is a {start.card.arch}, not a {arch}")
+        net.load_state_dict(start.net.state_dict())
     recipe = Recipe(arch=arch, labels=labels, epochs=epochs, batch_size=batch_size, lr=lr,
                     optimizer=optimizer, augment=augment, class_weights=class_weights,
-                    patience=patience, seed=seed)
+                    patience=patience, seed=seed, init=f"{init} ({start.digest()[:12]})"
+                    if init else "")
     summary = run(model, recipe, records.split(train_split), records.split(val_split), out,
                   progress=sys.stderr.isatty(), log=typer.echo,
                   data=f"{records.name}: train {train_split}, select on {val_split}")

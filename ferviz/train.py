@@ -46,6 +46,7 @@ class Recipe:
     patience: int = 15
     seed: int = 0
     label_smoothing: float = 0.0
+    init: str = ""
 
 
 def random_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -62,6 +63,13 @@ def random_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
                          torch.stack([sin * sign, cos, ty], 1)], 1).to(x)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+
+
+def _channels_last_ok(net: nn.Module, device: torch.device) -> bool:
+    """channels_last trains plain CNNs 10-25% faster on CPU; torch 2.14's CPU backward of
+    grouped (depthwise) convolutions segfaults in that layout, so those nets keep NCHW."""
+    return device.type == "cpu" and all(
+        m.groups == 1 for m in net.modules() if isinstance(m, nn.Conv2d))
 
 
 def class_weights(labels: np.ndarray) -> torch.Tensor:
@@ -107,6 +115,8 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     out.mkdir(parents=True, exist_ok=True)
     device = default_device()
     model.to(device)
+    layout = torch.channels_last if _channels_last_ok(model.net, device) else torch.contiguous_format
+    model.net.to(memory_format=layout)
     torch.manual_seed(recipe.seed)
     g = torch.Generator().manual_seed(recipe.seed)
     params = list((head or model).parameters())
@@ -147,7 +157,7 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
             x = to_tensor(x_all[idx.numpy()], device)
             if recipe.augment:
                 x = random_augment(x, g)
-            logits = model(x)
+            logits = model(x.contiguous(memory_format=layout))
             loss = F.cross_entropy(logits, y_all[idx].to(device), weight=weight,
                                    label_smoothing=recipe.label_smoothing)
             opt.zero_grad(set_to_none=True)
@@ -174,6 +184,7 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
         log(f"epoch {state['epoch']}: loss {total / len(order):.4f}, val accuracy {acc:.4f} "
             f"(best {state['best_acc']:.4f} at {state['best_epoch']})")
     model.load_state_dict(state["best"])
+    model.net.to(memory_format=torch.contiguous_format)
     summary = {"best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
                "val_accuracy": state["best_acc"], "wall_seconds": round(state["seconds"], 1),
                "hardware": _hardware(device), "history": state["history"]}

@@ -8,6 +8,8 @@ definition). Two speed-ups, both exact:
 * incremental inference (Nakandala et al., SIGMOD 2019): through the convolutional prefix of a
   sequential network, only the block of activations a patch can reach is recomputed, on crops
   of the unoccluded activations; once that block covers most of a map, the rest runs in full.
+  That prefix runs with batch norms folded into their convolutions, in place where it can,
+  and in the channels-last layout (3x faster max-pooling and 1.4x faster convolutions on CPU).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..errors import FervizError
 from ..labels import EMOTIONS
@@ -125,7 +128,7 @@ def _plan(model: nn.Module) -> _Plan | None:
         rest = lambda h: net.classifier(torch.flatten(net.avgpool(h), 1))
     else:
         return None
-    return _Plan(_flatten(features), rest)
+    return _Plan(_fold_batch_norms(_flatten(features)), rest)
 
 
 def _flatten(seq: nn.Sequential) -> list[nn.Module]:
@@ -133,6 +136,28 @@ def _flatten(seq: nn.Sequential) -> list[nn.Module]:
     for m in seq:
         out.extend(_flatten(m) if isinstance(m, nn.Sequential) else [m])
     return out
+
+
+def _fold_batch_norms(layers: list[nn.Module]) -> list[nn.Module]:
+    """Each convolution followed by an eval-mode batch norm becomes one folded convolution."""
+    out: list[nn.Module] = []
+    for m in layers:
+        if isinstance(m, nn.BatchNorm2d) and not m.training and out and \
+                isinstance(out[-1], nn.Conv2d) and not out[-1].training:
+            out[-1] = fuse_conv_bn_eval(out[-1], m)
+        else:
+            out.append(m)
+    return out
+
+
+def _pointwise(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A pointwise layer on a tensor this engine owns (ReLU runs in place)."""
+    return F.relu_(x) if type(m) is nn.ReLU else m(x)
+
+
+def _empty(like: torch.Tensor, *lead: int, c: int, h: int, w: int) -> torch.Tensor:
+    """An uninitialised ``lead`` x C x H x W tensor laid out channels-last."""
+    return like.new_empty(*lead, h, w, c).movedim(-1, -3)
 
 
 def _geometry(m: nn.Module) -> tuple[tuple[int, int, int, int], ...] | None:
@@ -211,7 +236,7 @@ def _crop(base: torch.Tensor, block: torch.Tensor, wy: list[_Window], wx: list[_
     changed ``block`` (PR x PC x N x C x h x w) inside. Returns PR x PC x N x C x ly x lx.
     Slice copies into position-major memory: much faster than advanced indexing here."""
     n, c = base.shape[:2]
-    out = base.new_empty(len(wy), len(wx), n, c, ly, lx)
+    out = _empty(base, len(wy), len(wx), n, c=c, h=ly, w=lx)
     for i, (y, dy0, dy1, sy0, sy1) in enumerate(wy):
         for j, (x, dx0, dx1, sx0, sx1) in enumerate(wx):
             out[i, j] = base[:, :, y:y + ly, x:x + lx]
@@ -227,12 +252,13 @@ def _occluded_incremental(plan: _Plan, model: nn.Module, x: torch.Tensor, rows: 
     n, (h, w) = len(x), x.shape[-2:]
     if card.input_size != h or card.input_size != w:
         return _occluded_full(model, x, rows, cols, window, baseline)
-    base = ((x - card.mean) / card.std).expand(-1, card.channels, -1, -1)
+    base = ((x - card.mean) / card.std).expand(-1, card.channels, -1, -1).contiguous(
+        memory_format=torch.channels_last)
     fill = (torch.as_tensor(baseline, dtype=x.dtype, device=x.device) - card.mean) / card.std
     # the first changed block: the patch, shifted inside the face where it is clipped
     ay = _Axis(tuple(min(r, h - window) for r in rows.tolist()), window, h)
     ax = _Axis(tuple(min(c, w - window) for c in cols.tolist()), window, w)
-    block = base.new_empty(len(rows), len(cols), n, card.channels, window, window)
+    block = _empty(base, len(rows), len(cols), n, c=card.channels, h=window, w=window)
     for i, (r, y) in enumerate(zip(rows.tolist(), ay.offsets)):
         for j, (c, x0) in enumerate(zip(cols.tolist(), ax.offsets)):
             block[i, j] = base[:, :, y:y + window, x0:x0 + window]
@@ -240,17 +266,16 @@ def _occluded_incremental(plan: _Plan, model: nn.Module, x: torch.Tensor, rows: 
     full = None  # P*N x C x H x W once the changed block is materialised
     for m in plan.layers:
         if full is not None:
-            full = m(full)
+            full = _pointwise(m, full) if isinstance(m, _POINTWISE) else m(full)
             continue
         if isinstance(m, _POINTWISE):
             c, bh, bw = block.shape[-3:]
-            block = m(block.reshape(-1, c, bh, bw)).view(*block.shape[:3], -1, bh, bw)
+            block = _pointwise(m, block.flatten(0, 2)).view(*block.shape[:3], -1, bh, bw)
             base = m(base)
             continue
         geom = _geometry(m)
         if geom is None or ay.size * ax.size >= FULL_AREA * ay.full * ax.full:
-            full = _materialise(base, block, ay, ax)
-            full = m(full)
+            full = m(_materialise(base, block, ay, ax))
             continue
         (gy, gx) = geom
         pad_value = float("-inf") if isinstance(m, nn.MaxPool2d) else 0.0
