@@ -187,6 +187,18 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
 
 
 @app.command()
+def ensemble(members: Annotated[list[str], typer.Argument(help="Zoo models to average.")],
+             out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (a zoo "
+                                               "entry holding only card.json).")]) -> None:
+    """Make a zoo ensemble that averages its members' probabilities (then `ferviz evaluate
+    --update-card` it)."""
+    from .models.zoo import write_ensemble
+
+    card = write_ensemble(members, out)
+    typer.echo(f"wrote {out / 'card.json'}: {card.params:,} parameters in {len(members)} members")
+
+
+@app.command()
 def report(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
            compare: Annotated[Optional[str], typer.Option(
                help="A second model (zoo name or file) to compare on the same faces.")] = None,

@@ -53,3 +53,33 @@ def test_card_accuracy_is_confirmed_on_privatetest(name):
                         ferplus=FERPLUS if labels != "fer2013" else None)
     acc = summary(predict(load_model(name), records, cache=False))["accuracy"]
     assert abs(acc - m["accuracy"]) * 100 <= 0.2, f"{name}: measured {acc:.4f}, card {m['accuracy']}"
+
+
+def test_ensemble_command_averages_its_members(tmp_path, monkeypatch, synth_test):
+    import shutil
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from ferviz.models.load import load_model
+    from ferviz.predict import predict_proba
+
+    members = ["cs230_five_layer", "mini_xception"]
+    for m in members + ["fer_synth_cnn"]:
+        shutil.copytree(zoo.root() / m, tmp_path / m)
+    monkeypatch.setenv("FERVIZ_ZOO", str(tmp_path))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "ferviz", "ensemble", *a],  # noqa: E731
+                                    capture_output=True, text=True, timeout=120)
+    made = run(*members, "-o", str(tmp_path / "ens"))
+    assert made.returncode == 0, made.stderr
+    faces = synth_test.images()[:16]
+    probs = predict_proba(load_model("ens"), faces, progress=False)
+    mean = np.mean([predict_proba(load_model(m), faces, progress=False) for m in members], 0)
+    assert np.abs(probs - mean).max() < 1e-5
+    assert zoo.card("ens").params == sum(zoo.card(m).params for m in members)
+    for bad, why in [(["cs230_five_layer"], "at least two"),
+                     (["cs230_five_layer", "fer_synth_cnn"], "data differ"),
+                     (["cs230_five_layer", "ens"], "ensembles cannot be members")]:
+        out = run(*bad, "-o", str(tmp_path / "bad"))
+        assert out.returncode == 2 and why in out.stderr and "Traceback" not in out.stderr

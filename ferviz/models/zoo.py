@@ -5,9 +5,11 @@ Reading cards needs no torch, so ``ferviz models`` stays fast.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+from ..cache import atomic_path
 from ..errors import FervizError
 from .card import ModelCard
 
@@ -41,6 +43,36 @@ def weights(name: str) -> Path:
     if not path.is_file():
         raise FervizError(f"zoo model {name} has no {WEIGHTS}")
     return path
+
+
+def write_ensemble(members: list[str], out: str | Path) -> ModelCard:
+    """Write an ensemble entry (a card only: it averages its zoo ``members``' probabilities).
+
+    Raises:
+        FervizError: fewer than two members, an unknown or nested member, or members whose
+            labels or training data differ.
+    """
+    if len(set(members)) < 2:
+        raise FervizError("an ensemble needs at least two different zoo models")
+    cards = [card(m) for m in members]
+    nested = [m for m, c in zip(members, cards) if c.info.get("members")]
+    if nested:
+        raise FervizError(f"ensembles cannot be members: {', '.join(nested)}")
+    for what in ("labels", "data"):
+        values = {str(c.labels if what == "labels" else c.info.get("data")) for c in cards}
+        if len(values) > 1:
+            raise FervizError(f"the members' {what} differ: {' / '.join(sorted(values))}")
+    first = cards[0]
+    out = Path(out)
+    ens = ModelCard(arch="ensemble", name=out.name, labels=first.labels, output="log_probs",
+                    cam_layer=f"members.0.net.{first.cam_layer}",
+                    source="ferviz: average of the members' probabilities (CS230 ensemble idea)",
+                    params=sum(c.params for c in cards),
+                    info={"members": list(members), "data": first.info.get("data", "")})
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "card.json") as tmp:
+        tmp.write_text(json.dumps(ens.to_dict(), indent=1) + "\n")
+    return ens
 
 
 def markdown_table() -> str:
