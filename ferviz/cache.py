@@ -28,9 +28,9 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # after writing: some writers replace the file
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -108,20 +108,40 @@ def evaluate(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
              update_card: Annotated[bool, typer.Option(
                  help="Write the metrics (with and without TTA) into the zoo entry's card.json."
-             )] = False) -> None:
+             )] = False,
+             half: Annotated[bool, typer.Option(
+                 help="With --update-card: store the weights as float16 if that changes the "
+                      "accuracy by at most 0.1 point (else keep float32 and fail).")] = False
+             ) -> None:
     """Accuracy, macro-F1 and the per-class table of a model on a data set."""
     from .analysis.metrics import confusion, per_class, summary
     from .predict import predict as run
 
+    if half and not update_card:
+        raise FervizError("--half rewrites a zoo entry's weights: use it with --update-card")
     m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
     records = _data(data, split, labels, ferplus)
+    fp32 = None
+    if half:
+        from .models.card_metrics import rounded_to_half
+
+        fp32 = summary(run(m, records))["accuracy"]
+        m = rounded_to_half(m)
     df = run(m, records, tta=tta)
     s, pc = summary(df), per_class(df)
     if update_card:
-        from .models.card_metrics import write_metrics
+        from .models.card_metrics import write_half_weights, write_metrics
 
-        path = write_metrics(model, df, run(m, records, tta=not tta), tta,
-                             data=f"{records.name} [{split or 'all'}]")
+        other = run(m, records, tta=not tta)
+        if half:
+            fp16 = summary(other if tta else df)["accuracy"]
+            if abs(fp16 - fp32) > 0.001:
+                raise FervizError(f"float16 weights move the accuracy from {fp32:.2%} to "
+                                  f"{fp16:.2%} (more than 0.1 point); kept float32")
+            typer.echo(f"float16 weights: accuracy {fp32:.2%} -> {fp16:.2%}; wrote "
+                       f"{write_half_weights(model, m)}")
+        path = write_metrics(model, df, other, tta, data=f"{records.name} [{split or 'all'}]",
+                             fp32_accuracy=fp32)
         typer.echo(f"updated {path}")
     if as_json:
         typer.echo(json.dumps({**s, "per_class": pc.to_dict(orient="index"),

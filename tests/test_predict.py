@@ -69,6 +69,19 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_atomic_write_gives_the_usual_file_mode_even_when_the_writer_recreates_it(tmp_path):
+    import os
+
+    target = tmp_path / "out.bin"
+    with atomic_path(target) as tmp:
+        tmp.unlink()  # as some writers (safetensors) do
+        tmp.write_bytes(b"data")
+        os.chmod(tmp, 0o600)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 @needs_fer2013
 def test_privatetest_table_matches_plain_forward(synth_model):
     from ferviz.data import open_data

@@ -26,6 +26,8 @@ def test_zoo_is_small_and_cards_are_complete():
         m = card.info["metrics"]
         assert {"accuracy", "accuracy_tta", "macro_f1", "per_class", "confusion"} <= set(m)
         assert (zoo.root() / name / zoo.WEIGHTS).is_file()
+        if "weights" in card.info:  # float16 storage may move accuracy by 0.1 point at most
+            assert abs(card.info["weights"]["accuracy_float32"] - m["accuracy"]) <= 0.001
 
 
 def test_readme_zoo_table_is_generated_from_the_cards():
@@ -83,3 +85,28 @@ def test_ensemble_command_averages_its_members(tmp_path, monkeypatch, synth_test
                      (["cs230_five_layer", "ens"], "ensembles cannot be members")]:
         out = run(*bad, "-o", str(tmp_path / "bad"))
         assert out.returncode == 2 and why in out.stderr and "Traceback" not in out.stderr
+
+
+def test_evaluate_half_stores_float16_weights_and_records_both_accuracies(tmp_path, monkeypatch):
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from safetensors import safe_open
+
+    shutil.copytree(zoo.root() / "fer_synth_cnn", tmp_path / "fer_synth_cnn")
+    monkeypatch.setenv("FERVIZ_ZOO", str(tmp_path))
+    weights = tmp_path / "fer_synth_cnn" / zoo.WEIGHTS
+    before = weights.stat().st_size
+    out = subprocess.run([sys.executable, "-m", "ferviz", "evaluate", "-m", "fer_synth_cnn",
+                          "-d", "synth", "--split", "test", "--update-card", "--half"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    with safe_open(str(weights), "pt") as f:
+        dtypes = {f.get_tensor(k).dtype for k in f.keys() if "num_batches" not in k}
+    assert {str(d) for d in dtypes} == {"torch.float16"}
+    assert weights.stat().st_size < 0.6 * before
+    info = json.loads((tmp_path / "fer_synth_cnn" / "card.json").read_text())["info"]
+    assert info["weights"]["dtype"] == "float16"
+    assert abs(info["weights"]["accuracy_float32"] - info["metrics"]["accuracy"]) <= 0.001
