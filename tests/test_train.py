@@ -83,3 +83,21 @@ def test_finetune_on_one_person_improves_held_out_accuracy(tmp_path):
     assert not torch.equal(model.net.classifier[-1].weight, head_before)
     card = json.loads((tmp_path / "out" / "card.json").read_text())
     assert card["info"]["finetune"]["accuracy_after"] == result["accuracy_after"]
+
+
+def test_train_init_continues_from_a_trained_model(tmp_path):
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ferviz", "train", "-d", "synth",
+                               "--epochs", "1", "--lr", "1e-5", *args],
+                              capture_output=True, text=True, timeout=300)
+
+    out = run("--arch", "synth_cnn", "--init", "fer_synth_cnn", "-o", str(tmp_path / "c"))
+    assert out.returncode == 0, out.stderr
+    info = json.loads((tmp_path / "c" / "card.json").read_text())["info"]
+    assert info["recipe"]["init"].startswith("fer_synth_cnn (")
+    assert info["training"]["val_accuracy"] > 0.9  # a random start is at chance after 1 epoch
+    bad = run("--arch", "cs230_five_layer", "--init", "fer_synth_cnn", "-o", str(tmp_path / "d"))
+    assert bad.returncode == 2 and "is a synth_cnn, not a cs230_five_layer" in bad.stderr
