@@ -191,7 +191,7 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
     net, card = create_model(arch)
     model = FERModel(net, card)
     if init:
-        start = load_model(init)
+        start = load_model(init, arch=arch)
         if start.card.arch != arch:
             raise FervizError(f"--init {init} is a {start.card.arch}, not a {arch}")
         net.load_state_dict(start.net.state_dict())

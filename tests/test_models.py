@@ -116,6 +116,9 @@ def test_user_architecture_file_and_sidecar_options(tmp_path):
         p = net((big.expand(-1, 3, -1, -1) - 0.5) / 0.5)
         mine = torch.softmax(model(x), 1)
     assert torch.allclose(mine[:, INDEX["fear"]], p[:, FERPLUS_LABELS.index("fear")], atol=1e-5)
+    (tmp_path / "w.pt.json").write_text(json.dumps({"arch": "x", "input_szie": 64}))
+    with pytest.raises(FervizError, match="unknown keys input_szie"):
+        load_model(str(tmp_path / "w.pt"))
 
 
 def test_torchscript_and_onnx(tmp_path):

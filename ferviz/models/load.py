@@ -52,7 +52,7 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
         raise FervizError(f"{spec}: neither a file nor a zoo model (zoo: "
                           f"{', '.join(zoo.names()) or 'empty'})")
     sidecar = path.with_name(path.name + ".json")
-    card_opts = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+    card_opts = _read_sidecar(sidecar) if sidecar.is_file() else {}
     arch = arch or card_opts.pop("arch", None)
     suffix = path.suffix.lower()
     if suffix == ".onnx":
@@ -78,6 +78,21 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
 
 
 _OPTION_KEYS = ("input_size", "channels", "normalize", "labels", "output", "cam_layer")
+
+
+def _read_sidecar(path: Path) -> dict[str, Any]:
+    """A ``<weights>.json`` card: ``arch`` and card options; a typo is an error, not ignored."""
+    try:
+        opts = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise FervizError(f"{path}: not a readable JSON card ({e})") from e
+    if not isinstance(opts, dict):
+        raise FervizError(f"{path}: a sidecar card must be a JSON object")
+    unknown = sorted(set(opts) - {"arch", *_OPTION_KEYS})
+    if unknown:
+        raise FervizError(f"{path}: unknown keys {', '.join(unknown)} (known: arch, "
+                          f"{', '.join(_OPTION_KEYS)})")
+    return opts
 
 
 def _finish(net: nn.Module, card: ModelCard) -> FERModel:
