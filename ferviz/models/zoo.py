@@ -89,6 +89,7 @@ def markdown_table() -> str:
                if "accuracy" in m else "not measured")
         f1 = f"{m['macro_f1']:.3f}" if "macro_f1" in m else "-"
         arch = f"ensemble of {', '.join(members)}" if members else f"`{c.arch}`"
-        rows.append(f"| `{name}` | {arch} | {c.params:,} | {size:.1f} MB | {acc} | {f1} | "
+        half = " (float16)" if c.info.get("weights", {}).get("dtype") == "float16" else ""
+        rows.append(f"| `{name}` | {arch} | {c.params:,} | {size:.1f} MB{half} | {acc} | {f1} | "
                     f"{m.get('data', '-')} | {c.source} |")
     return "\n".join(rows)
