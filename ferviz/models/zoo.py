@@ -77,8 +77,8 @@ def write_ensemble(members: list[str], out: str | Path) -> ModelCard:
 
 def markdown_table() -> str:
     """The README's zoo table, generated from the cards (measured numbers only)."""
-    rows = ["| model | architecture | params | size | test accuracy (TTA) | macro-F1 | "
-            "evaluated on | source |", "|---|---|---|---|---|---|---|---|"]
+    rows = ["| model | architecture | params | size | test accuracy (TTA) | macro-F1 | goal | "
+            "evaluated on | source |", "|---|---|---|---|---|---|---|---|---|"]
     for name in names():
         c = card(name)
         m = c.info.get("metrics", {})
@@ -89,7 +89,10 @@ def markdown_table() -> str:
                if "accuracy" in m else "not measured")
         f1 = f"{m['macro_f1']:.3f}" if "macro_f1" in m else "-"
         arch = f"ensemble of {', '.join(members)}" if members else f"`{c.arch}`"
+        goal = c.info.get("goal")
+        met = "met" if goal is not None and m.get("accuracy", -1) >= goal else "not met"
+        goal = f"{goal * 100:.0f}%: {met}" if goal is not None else "-"
         half = " (float16)" if c.info.get("weights", {}).get("dtype") == "float16" else ""
-        rows.append(f"| `{name}` | {arch} | {c.params:,} | {size:.1f} MB{half} | {acc} | {f1} | "
+        rows.append(f"| `{name}` | {arch} | {c.params:,} | {size:.1f} MB{half} | {acc} | {f1} | {goal} | "
                     f"{m.get('data', '-')} | {c.source} |")
     return "\n".join(rows)
