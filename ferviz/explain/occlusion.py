@@ -9,11 +9,13 @@ definition). Two speed-ups, both exact:
   sequential network, only the block of activations a patch can reach is recomputed, on crops
   of the unoccluded activations; once that block covers most of a map, the rest runs in full.
   That prefix runs with batch norms folded into their convolutions, in place where it can,
-  and in the channels-last layout (3x faster max-pooling and 1.4x faster convolutions on CPU).
+  and in the channels-last layout (3x faster max-pooling and 1.4x faster convolutions on CPU);
+  other networks run full passes on a channels-last copy, in batches of ``FULL_BATCH``.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +29,7 @@ from ..labels import EMOTIONS
 from .core import Scored, score_output
 
 MAX_EVALS = 512  # occluded faces per pass: bounds memory, keeps crop copies small
+FULL_BATCH = 128  # occluded faces per full forward: larger batches run slower per face on CPU
 FULL_AREA = 0.6  # switch to full maps once the changed block covers this share of a map
 _POINTWISE = (nn.BatchNorm2d, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid,
               nn.Tanh, nn.Identity, nn.Dropout, nn.Dropout2d)
@@ -55,6 +58,7 @@ def occlusion(forward: Scored, x: torch.Tensor, targets: torch.Tensor, window: i
     rows = torch.arange(0, -(-(h - window) // stride) * stride + 1, stride, device=x.device)
     cols = torch.arange(0, -(-(w - window) // stride) * stride + 1, stride, device=x.device)
     plan = _plan(forward.model) if incremental else None
+    full_model = _channels_last_copy(forward.model) if plan is None else None
     n_pos = len(rows) * len(cols)
     chunk = max(1, MAX_EVALS // n_pos)
     drops = []
@@ -62,7 +66,7 @@ def occlusion(forward: Scored, x: torch.Tensor, targets: torch.Tensor, window: i
         for i in range(0, len(x), chunk):
             xi, ti = x[i:i + chunk], targets[i:i + chunk]
             if plan is None:
-                logits = _occluded_full(forward.model, xi, rows, cols, window, baseline)
+                logits = _occluded_full(full_model, xi, rows, cols, window, baseline)
             else:
                 logits = _occluded_incremental(plan, forward.model, xi, rows, cols, window,
                                                baseline)
@@ -85,6 +89,15 @@ def _to_maps(drops: torch.Tensor, n_rows: int, n_cols: int, window: int, stride:
     return torch.where(count > 0, total / count.clamp_min(1), 0.0)[:, 0]
 
 
+def _channels_last_copy(model: nn.Module) -> nn.Module:
+    """A channels-last copy of ``model`` (2-3x faster convolutions and pooling on CPU for
+    networks such as mini-Xception), or ``model`` itself where it cannot be copied."""
+    try:
+        return copy.deepcopy(model).to(memory_format=torch.channels_last)
+    except (RuntimeError, TypeError):  # modules that refuse deepcopy
+        return model
+
+
 def _patch_masks(rows: torch.Tensor, cols: torch.Tensor, window: int, size) -> torch.Tensor:
     """P x H x W boolean masks of every patch position (row-major)."""
     r = torch.arange(size[0], device=rows.device)
@@ -99,7 +112,8 @@ def _occluded_full(model: nn.Module, x: torch.Tensor, rows: torch.Tensor, cols: 
     """Logits of every occluded copy, (N * P) x classes, by full forward passes."""
     masks = _patch_masks(rows, cols, window, x.shape[-2:])
     occluded = torch.where(masks[None], torch.as_tensor(baseline, dtype=x.dtype), x)
-    return model(occluded.flatten(0, 1).unsqueeze(1))
+    return torch.cat([model(b.contiguous(memory_format=torch.channels_last))
+                      for b in occluded.flatten(0, 1).unsqueeze(1).split(FULL_BATCH)])
 
 
 # ---- incremental inference ------------------------------------------------------------------
