@@ -82,3 +82,18 @@ def test_regions_command(synth_test):
     bad = CliRunner().invoke(app, ["regions", "-m", "fer_synth_cnn", "-d", "synth",
                                    "--limit", "5", "-x", "lime"])
     assert bad.exit_code != 0
+
+
+def test_default_model_is_the_best_on_fer2013_labels_not_a_ferplus_model(tmp_path, monkeypatch):
+    import shutil
+
+    from ferviz.explain.photo import default_model
+    from ferviz.models import zoo
+
+    for name in ("cs230_five_layer", "mini_xception", "ferplus_cnn"):
+        (tmp_path / name).mkdir()
+        shutil.copy(zoo.root() / name / "card.json", tmp_path / name)
+    monkeypatch.setenv("FERVIZ_ZOO", str(tmp_path))
+    assert zoo.card("ferplus_cnn").info["metrics"]["accuracy"] > \
+        zoo.card("cs230_five_layer").info["metrics"]["accuracy"]  # FER+ labels are easier
+    assert default_model() == ("cs230_five_layer", None)

@@ -18,8 +18,9 @@ FALLBACK_MODEL = "fer_synth_cnn"
 
 
 def default_model() -> tuple[str, str | None]:
-    """The zoo model with the best test accuracy on FER2013, and a note when there is none
-    (then the FER-Synth model, which only knows cartoon faces)."""
+    """The zoo model with the best test accuracy on FER2013 with FER2013's own labels (a FER+
+    model's accuracy is on other labels), and a note when there is none (then the FER-Synth
+    model, which only knows cartoon faces)."""
     from ..models import zoo
 
     best, best_acc = None, -1.0
@@ -27,7 +28,9 @@ def default_model() -> tuple[str, str | None]:
         info = zoo.card(name).info
         acc = info.get("metrics", {}).get("accuracy")
         data = f"{info.get('data', '')} {info.get('metrics', {}).get('data', '')}".lower()
-        if acc is not None and "fer2013" in data.replace("fer2013 labels", "") and acc > best_acc:
+        labels = info.get("recipe", {}).get("labels", "fer2013")
+        if acc is not None and labels == "fer2013" and \
+                "fer2013" in data.replace("fer2013 labels", "") and acc > best_acc:
             best, best_acc = name, acc
     if best is None:
         return FALLBACK_MODEL, (f"no FER2013 model in the zoo yet; using {FALLBACK_MODEL}, "
