@@ -22,6 +22,7 @@ from .cache import atomic_path
 from .data.records import Records
 from .errors import FervizError
 from .labels import EMOTIONS
+from .models import zoo
 from .models.card import ModelCard
 from .models.fermodel import FERModel
 from .predict import default_device, predict_proba, to_tensor
@@ -256,12 +257,8 @@ def _hardware(device: torch.device) -> str:
 
 def save_zoo_entry(model: FERModel, out: str | Path, **info) -> ModelCard:
     """Write ``weights.safetensors`` and ``card.json`` (a zoo entry) into ``out``."""
-    from safetensors.torch import save_file
-
     out = Path(out)
-    sd = {k: v.detach().cpu().contiguous() for k, v in model.net.state_dict().items()}
-    with atomic_path(out / "weights.safetensors") as tmp:
-        save_file(sd, str(tmp))
+    zoo.write_weights(model.net, out)
     card = replace(model.card, name=out.name, info={**model.card.info, **info})
     with atomic_path(out / "card.json") as tmp:
         tmp.write_text(json.dumps(card.to_dict(), indent=1) + "\n")

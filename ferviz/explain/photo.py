@@ -25,12 +25,10 @@ def default_model() -> tuple[str, str | None]:
 
     best, best_acc = None, -1.0
     for name in zoo.names():
-        info = zoo.card(name).info
-        acc = info.get("metrics", {}).get("accuracy")
-        data = f"{info.get('data', '')} {info.get('metrics', {}).get('data', '')}".lower()
-        labels = info.get("recipe", {}).get("labels", "fer2013")
-        if acc is not None and labels == "fer2013" and \
-                "fer2013" in data.replace("fer2013 labels", "") and acc > best_acc:
+        metrics = zoo.card(name).info.get("metrics", {})  # data: "FER2013 (<labels> labels) ..."
+        acc = metrics.get("accuracy")
+        if acc is not None and metrics.get("data", "").startswith("FER2013 (fer2013 labels)") \
+                and acc > best_acc:
             best, best_acc = name, acc
     if best is None:
         return FALLBACK_MODEL, (f"no FER2013 model in the zoo yet; using {FALLBACK_MODEL}, "

@@ -38,14 +38,7 @@ def rounded_to_half(model: FERModel) -> FERModel:
 
 def write_half_weights(name: str, model: FERModel) -> Path:
     """Store ``model``'s weights as float16 in the entry's ``weights.safetensors``."""
-    from safetensors.torch import save_file
-
-    path = entry_folder(name) / zoo.WEIGHTS
-    sd = {k: (v.half() if v.is_floating_point() else v).detach().cpu().contiguous()
-          for k, v in model.net.state_dict().items()}
-    with atomic_path(path) as tmp:
-        save_file(sd, str(tmp))
-    return path
+    return zoo.write_weights(model.net, entry_folder(name), half=True)
 
 
 def write_metrics(name: str, df: pd.DataFrame, df_other: pd.DataFrame, tta: bool,

@@ -8,10 +8,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..cache import atomic_path
 from ..errors import FervizError
 from .card import ModelCard
+
+if TYPE_CHECKING:
+    from torch import nn
 
 WEIGHTS = "weights.safetensors"
 
@@ -45,6 +49,19 @@ def weights(name: str) -> Path:
     return path
 
 
+def write_weights(net: nn.Module, folder: str | Path, half: bool = False) -> Path:
+    """Write ``net``'s state dict as the entry's ``weights.safetensors`` (atomic), floats as
+    float16 when ``half``."""
+    from safetensors.torch import save_file
+
+    path = Path(folder) / WEIGHTS
+    sd = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+          for k, v in net.state_dict().items()}
+    with atomic_path(path) as tmp:
+        save_file(sd, str(tmp))
+    return path
+
+
 def write_ensemble(members: list[str], out: str | Path) -> ModelCard:
     """Write an ensemble entry (a card only: it averages its zoo ``members``' probabilities).
 
@@ -58,8 +75,8 @@ def write_ensemble(members: list[str], out: str | Path) -> ModelCard:
     nested = [m for m, c in zip(members, cards) if c.info.get("members")]
     if nested:
         raise FervizError(f"ensembles cannot be members: {', '.join(nested)}")
-    for what in ("labels", "data"):
-        values = {str(c.labels if what == "labels" else c.info.get("data")) for c in cards}
+    for what, values in (("labels", {str(c.labels) for c in cards}),
+                         ("data", {str(c.info.get("data")) for c in cards})):
         if len(values) > 1:
             raise FervizError(f"the members' {what} differ: {' / '.join(sorted(values))}")
     first = cards[0]
@@ -93,6 +110,6 @@ def markdown_table() -> str:
         met = "met" if goal is not None and m.get("accuracy", -1) >= goal else "not met"
         goal = f"{goal * 100:.0f}%: {met}" if goal is not None else "-"
         half = " (float16)" if c.info.get("weights", {}).get("dtype") == "float16" else ""
-        rows.append(f"| `{name}` | {arch} | {c.params:,} | {size:.1f} MB{half} | {acc} | {f1} | {goal} | "
-                    f"{m.get('data', '-')} | {c.source} |")
+        rows.append(f"| `{name}` | {arch} | {c.params:,} | {size:.1f} MB{half} | {acc} | {f1} | "
+                    f"{goal} | {m.get('data', '-')} | {c.source} |")
     return "\n".join(rows)
