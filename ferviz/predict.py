@@ -16,8 +16,8 @@ from .data.records import Records
 from .errors import FervizError
 from .labels import EMOTIONS, label_name
 from .models.fermodel import FERModel
+from .table import PROBS, entropy
 
-PROB_COLUMNS = [f"p_{e}" for e in EMOTIONS]
 # Test-time augmentation as in the CS230 project: flip plus small rotations, shifts, zooms.
 # Each entry: (flip, degrees, shift_x, shift_y as a fraction of the side, zoom).
 TTA = ((False, 0, 0, 0, 1.0), (True, 0, 0, 0, 1.0), (False, 8, 0, 0, 1.0),
@@ -78,14 +78,14 @@ def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
 def table(records: Records, probs: np.ndarray) -> pd.DataFrame:
     """The predictions table from records and their N x 7 probabilities."""
     df = records.frame()
-    for j, col in enumerate(PROB_COLUMNS):
+    for j, col in enumerate(PROBS):
         df[col] = probs[:, j]
     order = np.argsort(-probs, axis=1)
     top = np.take_along_axis(probs, order[:, :2], axis=1)
     df["pred"] = [label_name(int(i)) for i in order[:, 0]]
     df["confidence"] = top[:, 0]
     df["margin"] = top[:, 0] - top[:, 1]
-    df["entropy"] = -(probs * np.log(np.clip(probs, 1e-12, None))).sum(axis=1).astype(np.float32)
+    df["entropy"] = entropy(probs).astype(np.float32)
     df["correct"] = df["pred"] == df["label"]
     return df
 

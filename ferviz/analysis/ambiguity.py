@@ -12,21 +12,10 @@ import pandas as pd
 
 from ..data.ferplus import ferplus_labels
 from ..errors import FervizError
-from ..labels import EMOTIONS, FERPLUS_COLUMNS, label_name
+from ..labels import EMOTIONS, label_name
+from ..table import VOTES, entropy, probabilities
 from .metrics import labelled
 
-PROBS = [f"p_{e}" for e in EMOTIONS]
-VOTES = [f"votes_{c}" for c in FERPLUS_COLUMNS]
-
-
-def probabilities(df: pd.DataFrame) -> np.ndarray:
-    """The N x 7 emotion probabilities of a table."""
-    return df[PROBS].to_numpy(np.float64)
-
-
-def entropy(p: np.ndarray) -> np.ndarray:
-    """Shannon entropy (nats) of each row of a probability matrix."""
-    return -(p * np.log(np.clip(p, 1e-12, None))).sum(axis=1)
 
 
 def ambiguous(df: pd.DataFrame, k: int = 3, spread: float = 0.10) -> pd.DataFrame:

@@ -7,9 +7,10 @@ import pandas as pd
 
 from ..errors import FervizError
 from ..labels import EMOTIONS
+from ..table import PROBS
 from .metrics import per_class, summary
 
-KEEP = ["pred", "confidence", "correct", *[f"p_{e}" for e in EMOTIONS]]
+KEEP = ["pred", "confidence", "correct", *PROBS]
 
 
 def align(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

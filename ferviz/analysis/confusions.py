@@ -8,7 +8,6 @@ from ..errors import FervizError
 from ..labels import EMOTIONS, canonical
 from .metrics import labelled
 
-PROBS = [f"p_{e}" for e in EMOTIONS]
 
 
 def emotion(name: str) -> str:

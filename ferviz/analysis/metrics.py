@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -97,3 +99,13 @@ def accuracy_ci(df: pd.DataFrame, level: float = 0.95, n_resamples: int = 2000,
     res = bootstrap((correct,), np.mean, confidence_level=level, n_resamples=n_resamples,
                     method="percentile", rng=np.random.default_rng(seed), vectorized=True)
     return acc, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def card_metrics(plain: pd.DataFrame, with_tta: pd.DataFrame) -> dict[str, Any]:
+    """What a zoo card records of a model's test predictions without and with TTA."""
+    s = summary(plain)
+    return {"n": s["n"], "accuracy": round(s["accuracy"], 6),
+            "accuracy_tta": round(summary(with_tta)["accuracy"], 6),
+            "macro_f1": round(s["macro_f1"], 6), "weighted_f1": round(s["weighted_f1"], 6),
+            "per_class": per_class(plain).round(6).to_dict(orient="index"),
+            "confusion": confusion(plain).values.tolist()}

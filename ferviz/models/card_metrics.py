@@ -1,15 +1,14 @@
-"""Write measured metrics (and float16 weights) into a zoo entry."""
+"""Write into a zoo entry: measured metrics (computed by the tasks) and float16 weights."""
 
 from __future__ import annotations
 
 import json
 from copy import deepcopy
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
 import torch
 
-from ..analysis.metrics import confusion, per_class, summary
 from ..cache import atomic_path
 from ..errors import FervizError
 from . import zoo
@@ -41,30 +40,11 @@ def write_half_weights(name: str, model: FERModel) -> Path:
     return zoo.write_weights(model.net, entry_folder(name), half=True)
 
 
-def write_metrics(name: str, df: pd.DataFrame, df_other: pd.DataFrame, tta: bool,
-                  data: str, fp32_accuracy: float | None = None) -> Path:
-    """Store accuracy (with and without TTA), macro-F1, per-class table and confusion matrix.
-
-    Args:
-        name: zoo entry (or folder holding card.json).
-        df, df_other: predictions without/with TTA, in the order given by ``tta``.
-        fp32_accuracy: for float16-stored weights, the accuracy before rounding.
-    """
+def update_info(name: str, info: dict[str, Any]) -> Path:
+    """Merge ``info`` into the ``info`` table of a zoo entry's card.json (atomically)."""
     path = entry_folder(name) / "card.json"
-    plain, with_tta = (df_other, df) if tta else (df, df_other)
-    s = summary(plain)
-    metrics = {
-        "data": data, "n": s["n"], "accuracy": round(s["accuracy"], 6),
-        "accuracy_tta": round(summary(with_tta)["accuracy"], 6),
-        "macro_f1": round(s["macro_f1"], 6), "weighted_f1": round(s["weighted_f1"], 6),
-        "per_class": per_class(plain).round(6).to_dict(orient="index"),
-        "confusion": confusion(plain).values.tolist(),
-    }
     card = json.loads(path.read_text())
-    card.setdefault("info", {})["metrics"] = metrics
-    if fp32_accuracy is not None:
-        card["info"]["weights"] = {"dtype": "float16",
-                                   "accuracy_float32": round(fp32_accuracy, 6)}
+    card.setdefault("info", {}).update(info)
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(card, indent=1) + "\n")
     return path

@@ -159,11 +159,15 @@ def write_report(html: str, out: str | os.PathLike, force: bool = False) -> Path
     """Write the report atomically.
 
     Raises:
-        FervizError: if ``out`` exists and ``force`` is not set.
+        FervizError: if ``out`` exists and ``force`` is not set, or the write fails (then the
+            report is kept under the cache and the message names it).
     """
     out = Path(out)
     if out.exists() and not force:
         raise FervizError(f"{out} exists; use --force to overwrite it")
-    with atomic_path(out) as tmp:
-        tmp.write_text(html, encoding="utf-8")
-    return out
+
+    def write(path: Path) -> None:
+        with atomic_path(path) as tmp:
+            tmp.write_text(html, encoding="utf-8")
+
+    return write_or_keep(out, write)

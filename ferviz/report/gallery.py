@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from ..labels import EMOTIONS
+from ..table import PROBS
 from ..viz.thumbs import png_uri, prob_bars
 
-PROBS = [f"p_{e}" for e in EMOTIONS]
 
 
 @dataclass

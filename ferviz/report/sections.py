@@ -18,6 +18,7 @@ from ..analysis.metrics import accuracy_ci, class_report, confusion, labelled
 from ..analysis.metrics import summary as scores
 from ..analysis.slices import by_slice
 from ..labels import EMOTIONS
+from ..table import prob_columns
 from ..viz import figures
 from .gallery import Gallery
 from .saliency import Saliency
@@ -205,7 +206,7 @@ def comparison(df: pd.DataFrame, other: pd.DataFrame, g: Gallery, name_a: str, n
     every = cmp.disagreements(df, other)
     dis = every.head(o.disagreements)
     row_of = pd.Series(np.arange(len(df)), index=df["id"].to_numpy())
-    probs_b = [f"p_{e}_b" for e in EMOTIONS]
+    probs_b = prob_columns("_b")
     items = []
     for _, r in dis.iterrows():
         b = r[probs_b].rename(lambda c: c[:-2])

@@ -1,0 +1,164 @@
+"""Commands on models and data: models, predict, evaluate, train, finetune, ensemble,
+dashboard."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import tasks
+from ..errors import FervizError
+from ..specs import DataSpec, ModelSpec
+from . import app
+from .options import Force, Json, Tta, data_options, model_options
+
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output file.")]
+
+
+@app.command()
+def models(as_json: Json = False,
+           archs: Annotated[bool, typer.Option(help="List registered architectures "
+                                               "instead.")] = False,
+           markdown: Annotated[bool, typer.Option(help="The README's zoo table.")] = False
+           ) -> None:
+    """List the zoo models with their cards (or the registered architectures)."""
+    if archs:
+        from ..models.registry import create_model, list_models
+
+        for name in list_models():
+            _, card = create_model(name)
+            typer.echo(f"{name:18} {card.params:>11,} params  cam: {card.cam_layer:12} "
+                       f"{card.source}")
+        return
+    from ..models import zoo
+
+    if markdown:
+        typer.echo(zoo.markdown_table())
+        return
+    cards = [zoo.card(n) for n in zoo.names()]
+    if as_json:
+        typer.echo(json.dumps([c.to_dict() for c in cards], indent=1))
+        return
+    typer.echo(f"{'model':24} {'arch':18} {'params':>10} {'test acc':>8} {'macro-F1':>8}  data")
+    for c in cards:
+        m = c.info.get("metrics", {})
+        acc = f"{m['accuracy'] * 100:.1f}%" if "accuracy" in m else "-"
+        f1 = f"{m['macro_f1']:.3f}" if "macro_f1" in m else "-"
+        typer.echo(f"{c.name:24} {c.arch:18} {c.params:>10,} {acc:>8} {f1:>8}  "
+                   f"{c.info.get('data', '')}")
+
+
+@app.command()
+@model_options()
+@data_options
+def predict(model: ModelSpec, data: DataSpec, out: Out, tta: Tta = False,
+            force: Force = False) -> None:
+    """Write the predictions table (parquet) of a model on a data set."""
+    n = tasks.predict_to_file(model, data, out, tta, force)
+    typer.echo(f"wrote {n} predictions to {out}")
+
+
+@app.command()
+@model_options()
+@data_options
+def evaluate(model: ModelSpec, data: DataSpec, tta: Tta = False, as_json: Json = False,
+             update_card: Annotated[bool, typer.Option(
+                 help="Write the metrics (with and without TTA) into the zoo entry's card.json."
+             )] = False,
+             half: Annotated[bool, typer.Option(
+                 help="With --update-card: store the weights as float16 if that changes the "
+                      "accuracy by at most 0.1 point (else keep float32 and fail).")] = False
+             ) -> None:
+    """Accuracy, macro-F1 and the per-class table of a model on a data set."""
+    r = tasks.evaluate(model, data, tta, update_card, half)
+    for note in r.notes:
+        typer.echo(f"note: {note}", err=True)
+    if as_json:
+        typer.echo(json.dumps({**r.scores, "per_class": r.per_class.to_dict(orient="index"),
+                               "confusion": r.confusion.values.tolist(), "notes": r.notes},
+                              indent=1))
+        return
+    typer.echo(f"{r.model} on {r.data}{' with TTA' if tta else ''}: {r.scores['n']} faces")
+    typer.echo(f"accuracy {r.scores['accuracy'] * 100:.2f}%   macro-F1 "
+               f"{r.scores['macro_f1']:.4f}")
+    typer.echo(r.per_class.to_string(float_format=lambda v: f"{v:.3f}"))
+
+
+@app.command()
+@data_options
+def train(arch: Annotated[str, typer.Option(help="Registered architecture (ferviz models "
+                                            "--archs).")],
+          data: DataSpec,
+          out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (a zoo entry).")],
+          class_weights: Annotated[bool, typer.Option(
+              help="Weight the loss by inverse class frequency.")] = False,
+          epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 60,
+          batch_size: Annotated[int, typer.Option(help="Batch size.")] = 64,
+          lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
+          optimizer: Annotated[str, typer.Option(help="adam or sgd.")] = "adam",
+          augment: Annotated[bool, typer.Option(help="CS230 augmentation.")] = True,
+          patience: Annotated[int, typer.Option(help="Early-stopping patience (epochs).")] = 15,
+          seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+          init: Annotated[Optional[str], typer.Option(
+              help="Start from this model's weights (zoo name or file; same architecture) "
+                   "instead of a seeded random init: continue a finished run.")] = None,
+          train_split: Annotated[Optional[str], typer.Option(
+              help="Default: Training (FER2013) or train.")] = None,
+          val_split: Annotated[Optional[str], typer.Option(
+              help="Default: PublicTest (FER2013) or val.")] = None) -> None:
+    """Train an architecture (resumable: re-run the same command to continue)."""
+    s = tasks.train(arch, data, out, init=init, train_split=train_split, val_split=val_split,
+                    log=typer.echo, progress=sys.stderr.isatty(), epochs=epochs,
+                    batch_size=batch_size, lr=lr, optimizer=optimizer, augment=augment,
+                    class_weights=class_weights, patience=patience, seed=seed)
+    typer.echo(f"best {s['val_split']} accuracy {s['val_accuracy'] * 100:.2f}% at epoch "
+               f"{s['best_epoch']}; wrote {out}")
+
+
+@app.command()
+@model_options()
+def finetune(model: ModelSpec,
+             data: Annotated[str, typer.Option("--data", "-d", help="Folder of one person's "
+                                               "labelled photos: root/<emotion>/*.jpg.")],
+             out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+             epochs: Annotated[int, typer.Option(help="Epochs of head training.")] = 30,
+             lr: Annotated[float, typer.Option(help="Learning rate.")] = 3e-2,
+             seed: Annotated[int, typer.Option(help="Seed of the 80/20 split.")] = 0,
+             force: Force = False) -> None:
+    """Retrain a model's head on one person's photos (80/20 split); report held-out accuracy
+    before and after."""
+    r = tasks.finetune(model, data, out, epochs=epochs, lr=lr, seed=seed, force=force)
+    typer.echo(f"{r['photos']} photos: trained the head on {r['train']}, held out "
+               f"{r['held_out']}")
+    typer.echo(f"held-out accuracy before {r['accuracy_before'] * 100:.1f}%, after "
+               f"{r['accuracy_after'] * 100:.1f}%; wrote {out}")
+
+
+@app.command()
+def ensemble(members: Annotated[list[str], typer.Argument(help="Zoo models to average.")],
+             out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (a zoo "
+                                               "entry holding only card.json).")],
+             force: Force = False) -> None:
+    """Make a zoo ensemble that averages its members' probabilities (then `ferviz evaluate
+    --update-card` it)."""
+    card = tasks.ensemble(members, out, force)
+    typer.echo(f"wrote {out / 'card.json'}: {card.params:,} parameters in {len(members)} members")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def dashboard(ctx: typer.Context) -> None:
+    """Start the dashboard (arguments after the command go to it, e.g. --data fer2013.csv.xz
+    --roots DIR; streamlit options such as --server.port too)."""
+    from ..dashboard.launch import streamlit_argv
+
+    import subprocess
+
+    try:
+        code = subprocess.call(streamlit_argv(ctx.args))
+    except FileNotFoundError as e:
+        raise FervizError(f"cannot start streamlit ({e})") from e
+    raise typer.Exit(code)

@@ -1,0 +1,81 @@
+"""Commands that explain: saliency (one photo) and regions (a data set)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import tasks
+from ..specs import DataSpec, ModelSpec
+from . import app
+from .options import Force, Json, data_options, model_options
+
+MethodOpt = Annotated[Optional[list[str]], typer.Option(
+    "--method", "-x", help="Explanation method, repeatable: occlusion, gradcam, gradcam++, "
+    "scorecam, eigencam, layercam, integrated_gradients, saliency, guided_backprop, "
+    "guided_gradcam.")]
+RegionsOpt = Annotated[Optional[Path], typer.Option(
+    "--regions", help='Face regions JSON {"mouth": [[r0, r1, c0, c1]], ...} replacing the '
+    "default boxes.")]
+
+
+@app.command()
+@model_options(required=False, what="Zoo name or model file (default: the zoo's best FER2013 "
+               "model).")
+def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.")],
+             model: Optional[ModelSpec], method: MethodOpt = None,
+             target: Annotated[str, typer.Option(
+                 help="pred, an emotion, or a contrast such as sad-neutral.")] = "pred",
+             out: Annotated[Optional[Path], typer.Option(
+                 "--out", "-o", help="Panel PNG (default: <image>.saliency.png beside it).")]
+             = None,
+             force: Force = False,
+             no_detect: Annotated[bool, typer.Option(
+                 "--no-detect", help="Treat the whole image as one face.")] = False,
+             regions: RegionsOpt = None, as_json: Json = False) -> None:
+    """Explain the faces of one photo: a PNG panel per face (face, emotion probabilities,
+    one overlay per method with region shares) and the top-3 emotions."""
+    r = tasks.saliency(image, model, method, target, out, force, not no_detect, regions)
+    if r.note and not as_json:
+        typer.echo(f"note: {r.note}", err=True)
+    if as_json:
+        typer.echo(json.dumps({"model": r.model, "note": r.note, "faces": [
+            f.to_dict(str(p)) for f, p in zip(r.faces, r.paths)]}, indent=1))
+        return
+    for f, path in zip(r.faces, r.paths):
+        top = ", ".join(f"{e} {p * 100:.1f}%" for e, p in f.top())
+        typer.echo(f"{f.id}: {top}  -> {path}")
+
+
+@app.command()
+@model_options()
+@data_options
+def regions(model: ModelSpec, data: DataSpec,
+            method: Annotated[str, typer.Option("--method", "-x", help="Explanation method.")]
+            = "occlusion",
+            target: Annotated[str, typer.Option(
+                help="true (true label, else prediction), pred, or an emotion.")] = "true",
+            by: Annotated[str, typer.Option(help="Group rows by the true or pred class.")]
+            = "true",
+            limit: Annotated[Optional[int], typer.Option(help="Explain the first N faces.")]
+            = None,
+            regions_file: RegionsOpt = None, as_json: Json = False) -> None:
+    """Per-class shares of attribution over face regions (brows, eyes, nose, mouth, ...);
+    the ``area`` row is what an uninformative map would give."""
+    import numpy as np
+
+    table, target, seconds = tasks.regions(model, data, method, target, by, limit,
+                                           regions_file)
+    if as_json:
+        typer.echo(table.to_json(orient="index", indent=1))
+        return
+    typer.echo(f"{model.name()} on {data.name()}: {method}, target {target}, "
+               f"{int(table['n'].sum())} faces, {seconds:.1f} s; mean share of attribution "
+               "per region (%)")
+    shown = table.drop(columns="n") * 100
+    shown.insert(0, "n", table["n"])
+    typer.echo(shown.to_string(float_format=lambda v: f"{v:.1f}",
+                               formatters={"n": lambda v: "" if np.isnan(v) else f"{int(v)}"}))

@@ -1,0 +1,59 @@
+"""Where results are written: checked before any work, never replaced without ``force``, and
+never lost when the write itself fails."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import FervizError
+
+
+def check_output(path: str | os.PathLike, force: bool = False) -> Path:
+    """Make sure ``path`` can be written before the work that produces it starts: its folder
+    exists (created if needed) and is writable, and ``path`` itself does not exist unless
+    ``force``.
+
+    Raises:
+        FervizError: an existing output without ``force``, a folder in the way, or a folder
+            that cannot be created or written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise FervizError(f"{path} is a folder; give a file name")
+    if path.exists() and not force:
+        raise FervizError(f"{path} exists; use --force to overwrite it")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ferviz-check-"):
+            pass
+    except OSError as e:
+        raise FervizError(f"cannot write to {folder}: {e.strerror or e}") from e
+    return path
+
+
+def write_or_keep(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(path)``; if that fails with an OS error (disk full, permissions changed,
+    a folder removed meanwhile), write to a fallback file under the cache instead so finished
+    work is not lost, and raise an error naming it.
+
+    Raises:
+        FervizError: the write failed (the message names where the result was kept).
+    """
+    try:
+        write(path)
+        return path
+    except OSError as e:
+        from .cache import cache_dir
+
+        keep = cache_dir("unsaved") / path.name
+        try:
+            write(keep)
+        except OSError:
+            raise FervizError(f"cannot write {path} ({e.strerror or e}), nor a copy "
+                              f"under {keep.parent}") from e
+        raise FervizError(f"cannot write {path} ({e.strerror or e}); the result was kept "
+                          f"as {keep}") from e

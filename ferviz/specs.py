@@ -1,0 +1,150 @@
+"""What a view asks for: a data set and a model, as frozen, hashable specs.
+
+Every view (CLI, report, dashboard) builds these from its input and hands them to the tasks;
+they are the cache keys of the dashboard too. ``stamp()`` changes when the files behind a spec
+change on disk, so a cache keyed by ``(spec, spec.stamp())`` notices edits.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import FervizError
+
+if TYPE_CHECKING:
+    from .data.records import Records
+    from .models.fermodel import FERModel
+
+SYNTH = "synth"
+LABEL_MODES = ("fer2013", "ferplus-majority", "ferplus-dist")
+
+
+def file_stamp(*paths: str | os.PathLike | None) -> str:
+    """Size and modification time of existing files (and of a folder's direct entries)."""
+    parts = []
+    for p in (Path(x) for x in paths if x):
+        entries = [p, *sorted(p.iterdir())] if p.is_dir() else [p] if p.exists() else []
+        parts += [f"{e.name}:{e.stat().st_size}:{e.stat().st_mtime_ns}" for e in entries]
+    return "|".join(parts)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A data set and the part of it to use.
+
+    Attributes:
+        data: ``synth`` (the FER-Synth demo set), a fer2013 csv, an image folder or a photo.
+        split: split to keep (None: all faces).
+        labels: ``fer2013``, ``ferplus-majority`` or ``ferplus-dist``.
+        ferplus: FER+ votes file (``fer2013new.csv``) or None.
+    """
+
+    data: str
+    split: str | None = None
+    labels: str = "fer2013"
+    ferplus: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.labels not in LABEL_MODES:
+            raise FervizError(f"labels must be one of {', '.join(LABEL_MODES)}, not "
+                              f"{self.labels!r}")
+
+    def open_all(self) -> Records:
+        """All faces of the data set."""
+        from .data import open_data
+
+        return open_data(self.data, labels=self.labels, ferplus=self.ferplus)
+
+    def open(self) -> Records:
+        """The faces of :attr:`split` (all faces when it is None)."""
+        records = self.open_all()
+        return records.split(self.split) if self.split else records
+
+    def with_split(self, split: str | None) -> DataSpec:
+        return replace(self, split=split)
+
+    def kind(self) -> str:
+        """``synth``, ``fer2013`` (a csv), ``folder``, ``photo`` or ``missing``."""
+        if self.data == SYNTH:
+            return "synth"
+        p = Path(self.data)
+        if p.is_dir():
+            return "folder"
+        if p.is_file():
+            return "fer2013" if p.name.lower().endswith((".csv", ".csv.gz", ".csv.xz")) \
+                else "photo"
+        return "missing"
+
+    def stamp(self) -> str:
+        """Changes when the data set's files do (for FER-Synth: its generator's source)."""
+        if self.data == SYNTH:
+            from .data import synth
+
+            return file_stamp(synth.__file__)
+        return file_stamp(self.data, self.ferplus)
+
+    def name(self) -> str:
+        """A short display name: the file or folder name, and the split."""
+        base = "FER-Synth" if self.data == SYNTH else Path(self.data).name
+        return f"{base} [{self.split}]" if self.split else base
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model and how to read it: the options every command that takes a model accepts.
+
+    Attributes:
+        model: zoo name or model file.
+        arch: architecture of a state dict: registered name or ``file.py:ClassName``.
+        trust: allow running code from the file (unpickling a whole model).
+        input_size, channels, normalize, label_order, output: card overrides.
+    """
+
+    model: str
+    arch: str | None = None
+    trust: bool = False
+    input_size: int | None = None
+    channels: int | None = None
+    normalize: str | None = None
+    label_order: str | None = None
+    output: str | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The card overrides that are set, as :func:`ferviz.models.load.load_model` takes them."""
+        names = {"label_order": "labels"}
+        skip = {"model", "arch", "trust"}
+        return {names.get(f.name, f.name): getattr(self, f.name) for f in fields(self)
+                if f.name not in skip and getattr(self, f.name) is not None}
+
+    def load(self) -> FERModel:
+        from .models.load import load_model
+
+        return load_model(self.model, arch=self.arch, trust=self.trust, **self.options())
+
+    def is_zoo(self) -> bool:
+        from .models import zoo
+
+        return zoo.exists(self.model)
+
+    def stamp(self) -> str:
+        """Changes when the model's files do (a zoo entry's card and weights, or a file and its
+        sidecar card)."""
+        from .models import zoo
+
+        if self.is_zoo():
+            folder = zoo.root() / self.model
+            return file_stamp(folder / "card.json", folder / zoo.WEIGHTS)
+        return file_stamp(self.model, f"{self.model}.json")
+
+    def name(self) -> str:
+        """The display name without loading the model (zoo card name, else the file name)."""
+        from .models import zoo
+
+        return (zoo.card(self.model).name or self.model) if self.is_zoo() \
+            else Path(self.model).name
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

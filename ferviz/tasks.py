@@ -1,0 +1,273 @@
+"""The use cases every view shares: each takes specs and plain values, does the work, and
+returns what a view shows. Views only parse their input, call one task and render its result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from .errors import FervizError
+from .outputs import check_output
+from .specs import DataSpec, ModelSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .data.records import Records
+    from .models.fermodel import FERModel
+
+HALF_TOLERANCE = 0.001  # float16 weights are kept only if accuracy moves by at most 0.1 point
+
+
+def predictions(model: FERModel, records: Records, tta: bool = False) -> pd.DataFrame:
+    """The (cached) predictions table of a loaded model on records."""
+    from .predict import predict
+
+    return predict(model, records, tta=tta)
+
+
+def predict_to_file(ms: ModelSpec, ds: DataSpec, out: Path, tta: bool, force: bool) -> int:
+    """Write the predictions table as parquet; returns its number of rows."""
+    from .outputs import write_or_keep
+    from .predict import save_table
+
+    check_output(out, force)
+    df = predictions(ms.load(), ds.open(), tta)
+    write_or_keep(out, lambda path: save_table(df, path))
+    return len(df)
+
+
+@dataclass
+class Evaluation:
+    """What ``ferviz evaluate`` shows."""
+
+    model: str
+    data: str
+    n: int
+    scores: dict[str, float]
+    per_class: pd.DataFrame
+    confusion: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool = False,
+             half: bool = False) -> Evaluation:
+    """Accuracy, macro-F1, per-class table and confusion matrix; optionally written into the
+    zoo entry's card (with and without TTA), with float16 weights when ``half`` keeps the
+    accuracy within :data:`HALF_TOLERANCE`."""
+    from .analysis.metrics import confusion, per_class, summary
+
+    if half and not update_card:
+        raise FervizError("--half rewrites a zoo entry's weights: use it with --update-card")
+    if update_card:
+        from .models.card_metrics import entry_folder
+
+        entry_folder(ms.model)  # fail before any work
+    m, records = ms.load(), ds.open()
+    notes = []
+    if ds.split is None and len(set(map(str, records.splits))) > 1:
+        notes.append(f"no --split given: scored all splits together "
+                     f"({', '.join(dict.fromkeys(map(str, records.splits)))})")
+    fp32 = None
+    if half:
+        from .models.card_metrics import rounded_to_half
+
+        fp32 = summary(predictions(m, records))["accuracy"]
+        m = rounded_to_half(m)
+    df = predictions(m, records, tta)
+    if update_card:
+        notes += _update_card(ms.model, m, records, df, tta, fp32, f"{records.name} "
+                              f"[{ds.split or 'all'}]")
+    return Evaluation(m.card.name, ds.name(), len(df), summary(df), per_class(df),
+                      confusion(df), notes)
+
+
+def _update_card(name: str, m: FERModel, records: Records, df: pd.DataFrame, tta: bool,
+                 fp32: float | None, data: str) -> list[str]:
+    from .analysis.metrics import card_metrics, summary
+    from .models.card_metrics import update_info, write_half_weights
+
+    other = predictions(m, records, not tta)
+    plain, with_tta = (other, df) if tta else (df, other)
+    notes = []
+    info: dict[str, Any] = {"metrics": {"data": data, **card_metrics(plain, with_tta)}}
+    if fp32 is not None:
+        fp16 = summary(plain)["accuracy"]
+        if abs(fp16 - fp32) > HALF_TOLERANCE:
+            raise FervizError(f"float16 weights move the accuracy from {fp32:.2%} to "
+                              f"{fp16:.2%} (more than 0.1 point); kept float32")
+        notes.append(f"float16 weights: accuracy {fp32:.2%} -> {fp16:.2%}; wrote "
+                     f"{write_half_weights(name, m)}")
+        info["weights"] = {"dtype": "float16", "accuracy_float32": round(fp32, 6)}
+    notes.append(f"updated {update_info(name, info)}")
+    return notes
+
+
+def train(arch: str, ds: DataSpec, out: Path, init: str | None = None,
+          train_split: str | None = None, val_split: str | None = None,
+          log: Callable[[str], None] = print, progress: bool = False,
+          **recipe: Any) -> dict[str, Any]:
+    """Train an architecture on ``ds`` (resumable: the same call continues from the
+    checkpoint in ``out``); returns the training summary."""
+    import torch
+
+    from .models.fermodel import FERModel
+    from .models.load import load_model
+    from .models.registry import create_model
+    from .train import Recipe, train as run
+
+    out.mkdir(parents=True, exist_ok=True)
+    check_output(out / "card.json", force=True)  # writable; the run itself resumes
+    records = ds.open_all()
+    splits = {str(s) for s in records.splits}
+    train_split = train_split or ("Training" if "Training" in splits else "train")
+    val_split = val_split or ("PublicTest" if "PublicTest" in splits else "val")
+    seed = recipe.get("seed", 0)
+    torch.manual_seed(seed)  # the initial weights follow the seed too
+    net, card = create_model(arch)
+    start = ""
+    if init:
+        first = load_model(init, arch=arch)
+        if first.card.arch != arch:
+            raise FervizError(f"--init {init} is a {first.card.arch}, not a {arch}")
+        net.load_state_dict(first.net.state_dict())
+        start = f"{init} ({first.digest()[:12]})"
+    r = Recipe(arch=arch, labels=ds.labels, init=start, **recipe)
+    summary = run(FERModel(net, card), r, records.split(train_split), records.split(val_split),
+                  out, progress=progress, log=log,
+                  data=f"{records.name}: train {train_split}, select on {val_split}")
+    return {**summary, "val_split": val_split}
+
+
+def finetune(ms: ModelSpec, data: str, out: Path, **options: Any) -> dict[str, Any]:
+    """Retrain a model's head on one person's photos; held-out accuracy before and after."""
+    from .data import open_data
+    from .train import finetune as run
+
+    check_output(out / "card.json", force=options.pop("force", False))
+    return run(ms.load(), open_data(data), out, log=lambda _: None, **options)
+
+
+def ensemble(members: list[str], out: Path, force: bool = False):
+    """Write a zoo ensemble card averaging ``members``' probabilities."""
+    from .models.zoo import write_ensemble
+
+    check_output(out / "card.json", force)
+    return write_ensemble(members, out)
+
+
+def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
+           compare: ModelSpec | None = None, compare_preds: Path | None = None,
+           tta: bool = False, **options: Any) -> Path:
+    """Build and write the self-contained HTML report; returns its path."""
+    from .report import Options, build_html, default_path, write_report
+    from .report.saliency import check_methods
+
+    if compare and compare_preds:
+        raise FervizError("use --compare or --compare-preds, not both")
+    opts = Options(**options)
+    check_methods(opts.saliency)
+    out = out or default_path(ms.name(), Path(ds.data).name.split(".")[0], ds.split or "")
+    check_output(out, force)
+    other, other_name = None, ""
+    if compare_preds:
+        other, other_name = read_table(compare_preds), compare_preds.name
+    m, records = ms.load(), ds.open()
+    df = predictions(m, records, tta)
+    if compare:
+        m2 = compare.load()
+        other, other_name = predictions(m2, records, tta), m2.card.name or compare.model
+    info = {"data": records.name or ds.data, "split": ds.split or "all",
+            "predictions": "with TTA" if tta else "without TTA"}
+    title = f"{m.card.name or ms.model} on {records.name or ds.data}" + \
+        (f" [{ds.split}]" if ds.split else "")
+    html = build_html(df, records.images(), model=m, model_card=m.card.to_dict(),
+                      data_info=info, compare=other, compare_name=other_name, options=opts,
+                      title=title)
+    return write_report(html, out, force=force)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A predictions table from parquet."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise FervizError(f"{path}: no such file")
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as e:
+        raise FervizError(f"{path}: not a readable parquet table ({e})") from e
+
+
+def regions(ms: ModelSpec, ds: DataSpec, method: str, target: str, by: str,
+            limit: int | None, regions_file: Path | None) -> tuple[pd.DataFrame, str, float]:
+    """Mean share of attribution per face region and class; returns the table, the target
+    used and the seconds spent explaining."""
+    import numpy as np
+
+    from .explain import explain
+    from .explain.regions import class_table, load_regions
+    from .labels import EMOTIONS
+
+    if by not in ("true", "pred"):
+        raise FervizError(f"--by must be true or pred, not {by!r}")
+    if limit is not None and limit < 1:
+        raise FervizError(f"--limit must be at least 1, not {limit}")
+    spec = load_regions(regions_file) if regions_file else None
+    m, records = ms.load(), ds.open()
+    if limit is not None:
+        records = records.select(slice(0, limit))
+    known = records.labels >= 0
+    if target == "true" and not known.all():
+        if known.any():
+            raise FervizError("some faces have no label; use --target pred")
+        target = "pred"
+    maps = explain(m, records, target=target, method=method, progress=len(records) > 256)
+    if by == "true" and known.all():
+        classes = records.labels
+    else:
+        classes = predictions(m, records)["pred"].map(
+            {e: i for i, e in enumerate(EMOTIONS)}).to_numpy(np.int64)
+    return class_table(maps.maps, classes, spec), target, maps.seconds
+
+
+@dataclass
+class PhotoExplanation:
+    """What ``ferviz saliency`` shows: the model used, a note about it, each face's result
+    and the panel written for it."""
+
+    model: str
+    note: str | None
+    faces: list
+    paths: list[Path]
+
+
+def saliency(image: Path, ms: ModelSpec | None, methods: list[str] | None, target: str,
+             out: Path | None, force: bool, detect: bool,
+             regions_file: Path | None) -> PhotoExplanation:
+    """Find, predict and explain the faces of one photo; write a PNG panel per face."""
+    from .data.photos import load_photo
+    from .explain.photo import DEFAULT_METHODS, default_model, explain_photo, output_paths
+    from .explain.registry import get_method
+    from .explain.regions import load_regions
+    from .viz.overlays import PanelMap, write_panel
+
+    names = [get_method(m).name for m in (methods or DEFAULT_METHODS)]
+    note = None
+    if ms is None:
+        name, note = default_model()
+        ms = ModelSpec(name)
+    spec = load_regions(regions_file) if regions_file is not None else None
+    m = ms.load()
+    records = load_photo(image, detect="auto" if detect else "never")
+    paths = output_paths(image, len(records), out, force)
+    for p in paths:
+        check_output(p, force)
+    faces = explain_photo(records, m, names, target, spec)
+    for f, path in zip(faces, paths):
+        maps = [PanelMap(f"{name} ({s.target_names()[0]})", s.maps[0], f.shares[name])
+                for name, s in f.maps.items()]
+        write_panel(path, f.face, f.probs, maps, f"{f.id}  -  {m.card.name}", force=force)
+    return PhotoExplanation(m.card.name, note, faces, paths)
