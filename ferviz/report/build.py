@@ -22,6 +22,7 @@ import pandas as pd
 from ..analysis.compare import align
 from ..cache import atomic_path
 from ..errors import FervizError
+from ..outputs import write_or_keep
 from ..labels import EMOTIONS
 from . import sections
 from .gallery import Gallery
