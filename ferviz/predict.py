@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -103,15 +104,20 @@ def predict(model: FERModel, records: Records, tta: bool = False, batch_size: in
     """
     if len(records) == 0:
         raise FervizError("no faces to predict")
-    key = hashlib.blake2b(json.dumps([model.digest(), records.digest(), tta, 1]).encode(),
-                          digest_size=16).hexdigest()
-    path = cache_dir("predictions") / f"{key}.parquet"
+    path = cache_path(model, records, tta)
     if cache and path.is_file():
         return pd.read_parquet(path)
     df = table(records, predict_proba(model, records.images(), tta, batch_size, progress))
     if cache:
         save_table(df, path)
     return df
+
+
+def cache_path(model: FERModel, records: Records, tta: bool = False) -> Path:
+    """Where :func:`predict` caches this table (it exists once predicted)."""
+    key = hashlib.blake2b(json.dumps([model.digest(), records.digest(), tta, 1]).encode(),
+                          digest_size=16).hexdigest()
+    return cache_dir("predictions") / f"{key}.parquet"
 
 
 def save_table(df: pd.DataFrame, path) -> None:

@@ -5,6 +5,7 @@ helpers (settings, clickable confusion matrix, galleries)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import numpy as np
@@ -12,8 +13,10 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from ferviz import dashboard as dash
+from ferviz.dashboard import settings as dset
+from ferviz.dashboard import uploads
 from ferviz.errors import FervizError
+from ferviz.labels import EMOTIONS
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 90
@@ -22,7 +25,7 @@ TIMEOUT = 90
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))  # st.cache_data
-    for var in (*dash.ENV.values(), "FERVIZ_SETTINGS"):
+    for var in (*dset.ENV.values(), "FERVIZ_SETTINGS"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(ROOT / "tests")  # no ferviz.toml here
 
@@ -84,7 +87,10 @@ def test_opens_on_fer_synth_with_banner_and_overview(synth_preds):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accuracy"] == f"{df['correct'].mean():.1%}"
     assert metrics["Labelled faces"] == f"{len(df):,}"
-    assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 1
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2 and len(at.dataframe) == 1
+    balance = json.loads(charts[1].proto.spec)["data"][0]["x"]
+    assert balance == list(EMOTIONS)  # the emotions' order, as in every chart
     assert at.query_params["page"] == ["overview"] or at.query_params["page"] == "overview"
     assert at.sidebar.selectbox(key="w_model_choice").value == "fer_synth_cnn"
     assert at.sidebar.selectbox(key="w_split").value == "test"
@@ -172,14 +178,15 @@ def second_model(tmp_path_factory, synth_model):
     return path
 
 
-def test_compare_models_shows_deltas_and_disagreements(synth_preds, second_model):
+def test_compare_models_shows_deltas_and_disagreements(synth_preds, second_model, monkeypatch):
     from ferviz.analysis import compare as cmp
     from ferviz.models.load import load_model
     from ferviz.predict import predict
 
     df, records = synth_preds
     other = predict(load_model(str(second_model)), records)
-    at = app(page="compare", compare=dash.MODEL_FILE, compare_path=second_model)
+    monkeypatch.setenv("FERVIZ_ROOTS", str(second_model.parent))
+    at = app(page="compare", compare="(model file)", compare_path=second_model)
     ok(at)
     dis = cmp.disagreements(df, other)
     count, ids = gallery(at, "disagreements")
@@ -223,8 +230,8 @@ def test_try_it_predicts_an_upload_and_survives_bad_ones(synth_preds, synth_mode
 def test_upload_limit_is_enforced():
     limit = 25
     with pytest.raises(FervizError, match="upload limit is 25 MB"):
-        dash.check_upload_size(limit * 1024 * 1024 + 1, limit)
-    dash.check_upload_size(1000, limit)
+        uploads.check_upload_size(limit * 1024 * 1024 + 1, limit)
+    uploads.check_upload_size(1000, limit)
     config = (ROOT / ".streamlit" / "config.toml").read_text()
     assert re.search(r"^maxUploadSize = 25$", config, re.M)
 
@@ -249,8 +256,13 @@ def test_export_offers_parquet_and_builds_the_report(synth_preds):
 def test_bad_data_path_is_shown_and_the_app_recovers():
     at = app()
     at.sidebar.selectbox(key="w_kind").set_value("fer2013").run()
-    at.sidebar.text_input(key="w_path").input("/nonexistent/fer2013.csv").run()
+    at.sidebar.text_input(key="w_path").input("nonexistent/fer2013.csv").run()
     assert not at.exception and any("no such file" in e.value for e in at.error)
+    for outside in ("/etc/passwd", "../../../../etc/passwd"):  # not under the roots
+        at.sidebar.text_input(key="w_path").input(outside).run()
+        errors = [e.value for e in at.error]
+        assert any("outside the folders this dashboard may open" in e for e in errors)
+        assert not any("passwd" in e for e in errors)  # the path is not echoed back
     at.sidebar.selectbox(key="w_kind").set_value("synth").run()
     ok(at)
     assert at.metric
@@ -270,7 +282,7 @@ def test_fer2013_csv_from_the_environment(monkeypatch, tmp_path, synth_preds):
     assert at.sidebar.selectbox(key="w_kind").value == "fer2013"
     assert at.sidebar.selectbox(key="w_split").value == "PrivateTest"
     assert not any("FER-Synth demo set" in i.value for i in at.info)
-    best, note = dash.default_model(str(tmp_path / "fer2013.csv"))
+    best, note = dset.default_model(str(tmp_path / "fer2013.csv"))
     assert at.sidebar.selectbox(key="w_model_choice").value == best
     assert bool(note) == any(note and note in w.value for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Labelled faces"] == "20"
@@ -282,15 +294,15 @@ def test_settings_precedence_and_files(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "ferviz.toml").write_text('[dashboard]\ndata = "data"\nsplit = "val"\n'
                                           'model = "fer_synth_cnn"\n')
-    s = dash.resolve_settings([], {}, tmp_path)
+    s = dset.resolve_settings([], {}, tmp_path)
     assert s.data == str(tmp_path / "data") and s.split == "val"
     assert s.origin["data"].endswith("ferviz.toml") and s.origin["labels"] == "default"
-    s = dash.resolve_settings([], {"FERVIZ_SPLIT": "test"}, tmp_path)
+    s = dset.resolve_settings([], {"FERVIZ_SPLIT": "test"}, tmp_path)
     assert s.split == "test" and s.origin["split"] == "environment"
-    s = dash.resolve_settings(["--split", "train", "--labels", "ferplus-dist"],
+    s = dset.resolve_settings(["--split", "train", "--labels", "ferplus-dist"],
                               {"FERVIZ_SPLIT": "test"}, tmp_path)
     assert (s.split, s.labels, s.origin["split"]) == ("train", "ferplus-dist", "argument")
-    assert dash.resolve_settings([], {}, tmp_path / "data").data == "synth"
+    assert dset.resolve_settings([], {}, tmp_path / "data").data == "synth"
 
 
 @pytest.mark.parametrize("argv, env, toml, message", [
@@ -305,15 +317,18 @@ def test_bad_settings_are_explained(tmp_path, argv, env, toml, message):
     if toml is not None:
         (tmp_path / "ferviz.toml").write_text(toml)
     with pytest.raises(FervizError, match=message):
-        dash.resolve_settings(argv, env, tmp_path)
+        dset.resolve_settings(argv, env, tmp_path)
 
 
 def test_clickable_matrix_keeps_the_heatmap_and_selects_cells(synth_preds):
     from ferviz.analysis.metrics import confusion
     from ferviz.viz.figures import confusion_heatmap
 
+    from ferviz.dashboard.pages.confusion import selected_cell
+    from ferviz.viz.figures import clickable
+
     df, _ = synth_preds
-    fig = dash.clickable(confusion_heatmap(confusion(df), confusion(df, True)), ("sad", "fear"))
+    fig = clickable(confusion_heatmap(confusion(df), confusion(df, True)), ("sad", "fear"))
     heat, cells = fig.data
     assert heat.type == "heatmap" and cells.type == "scatter" and len(cells.x) == 49
     k = list(cells.x).index("fear") + 7 * 4  # row sad, column fear
@@ -321,28 +336,29 @@ def test_clickable_matrix_keeps_the_heatmap_and_selects_cells(synth_preds):
     assert cells.customdata[k][2] == ((df["label"] == "sad") & (df["pred"] == "fear")).sum()
     assert fig.layout.shapes[0].x0 == 1.5 and fig.layout.shapes[0].y0 == 3.5
     point = {"x": "fear", "y": "sad", "customdata": list(cells.customdata[k])}
-    assert dash.selected_cell([point]) == ("sad", "fear")
-    assert dash.selected_cell([{"x": 1, "y": 2}]) is None and dash.selected_cell([]) is None
+    assert selected_cell([point]) == ("sad", "fear")
+    assert selected_cell([{"x": 1, "y": 2}]) is None and selected_cell([]) is None
 
 
 def test_gallery_html_escapes_everything(synth_preds):
-    from ferviz.report.gallery import Gallery
+    from ferviz.viz.gallery import Gallery
+    from ferviz.viz.html import gallery_html
 
     df, records = synth_preds
     evil = df.head(2).copy()
     evil.loc[0, "id"] = '<script>alert("x")</script>'
     items = Gallery(evil, records.images()[:2]).items([0, 1], ['<img src=x onerror=alert(1)>',
                                                              ""])
-    html = dash.gallery_html(items, ['?a="><script>', None], name="<b>")
+    html = gallery_html(items, ['?a="><script>', None], name="<b>")
     assert "<script>" not in html and "<img src=x" not in html and "<b>" not in html
     assert html.count('class="fv-face"') == 2 and "&lt;script&gt;" in html
 
 
 def test_uploads_are_kept_by_content(tmp_path):
-    a = dash.upload_path(b"one", "../../etc/passwd", tmp_path)
-    b = dash.upload_path(b"two", "../../etc/passwd", tmp_path)
+    a = uploads.upload_path(b"one", "../../etc/passwd", tmp_path)
+    b = uploads.upload_path(b"two", "../../etc/passwd", tmp_path)
     assert a != b and a.read_bytes() == b"one" and tmp_path in a.parents
-    assert dash.upload_path(b"one", "x y.png", tmp_path).name == "x_y.png"
+    assert uploads.upload_path(b"one", "x y.png", tmp_path).name == "x_y.png"
 
 
 def test_a_tampered_url_falls_back_to_defaults():

@@ -148,3 +148,29 @@ def contradicted(df: pd.DataFrame) -> pd.DataFrame:
         [out["pred"] == out["majority"], out["pred"] == out["label"]],
         ["ferplus", "fer2013"], "neither")
     return out.sort_values("agreement", ascending=False, kind="stable")
+
+
+SORTS = {  # key: (label, column, ascending)
+    "entropy": ("entropy (most uncertain first)", "entropy", False),
+    "margin": ("margin (closest call first)", "margin", True),
+    "human": ("human disagreement (FER+ vote entropy, highest first)", "human_entropy", False),
+}
+
+
+def sort_by(df: pd.DataFrame, by: str, human: pd.DataFrame | None = None,
+            errors_only: bool = False) -> pd.DataFrame:
+    """The table sorted by ambiguity (``by`` a key of :data:`SORTS`), with the columns of
+    :func:`human` joined when given.
+
+    Raises:
+        FervizError: for an unknown sort, or human disagreement without FER+ votes.
+    """
+    if by not in SORTS:
+        raise FervizError(f"unknown sort {by!r}")
+    _, column, ascending = SORTS[by]
+    out = df if human is None else df.join(human)
+    if column not in out.columns:
+        raise FervizError("sorting by human disagreement needs FER+ votes (--ferplus)")
+    if errors_only:
+        out = out[out["label"].isin(EMOTIONS) & (out["label"] != out["pred"])]
+    return out.sort_values(column, ascending=ascending, kind="stable")

@@ -43,7 +43,7 @@ def _on_sigint(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Entry point of the console script."""
-    signal.signal(signal.SIGINT, _on_sigint)
+    previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
         app(prog_name="ferviz")
     except FervizError as e:
@@ -52,6 +52,8 @@ def main() -> None:
     except Interrupted:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 from . import core, explain, report  # noqa: E402,F401  (registers the commands)

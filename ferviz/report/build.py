@@ -25,7 +25,7 @@ from ..errors import FervizError
 from ..outputs import write_or_keep
 from ..labels import EMOTIONS
 from . import sections
-from .gallery import Gallery
+from ..viz.gallery import Gallery
 from .saliency import compute
 
 if TYPE_CHECKING:
@@ -108,8 +108,7 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
     tops = sections.top_rows(df, options)
     sal = compute(model, faces, [r for rows in tops.values() for r in rows][:options.max_saliency],
                   list(options.saliency), sections.region_rows(df, options.regions_per_class))
-    human = sections.vote_shares(df)
-    gallery = Gallery(df, faces, sal.overlays, human, name)
+    gallery = Gallery.of(df, faces, sal.overlays, name)
     ctx = {
         "title": title or f"{name} error report",
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
@@ -118,7 +117,7 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
         "data_card": sections.data_rows(df, data_info),
         "errors": sections.errors(df, gallery, tops, options),
         "ambiguity": sections.ambiguity(df, gallery, options),
-        "human": sections.human_section(df, gallery, options) if human is not None else None,
+        "human": sections.human_section(df, gallery, options) if gallery.human is not None else None,
         "calibration": sections.calibration(df, options),
         "saliency": sal,
         "regions": sections.regions(sal),

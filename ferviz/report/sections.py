@@ -20,7 +20,7 @@ from ..analysis.slices import by_slice
 from ..labels import EMOTIONS
 from ..table import prob_columns
 from ..viz import figures
-from .gallery import Gallery
+from ..viz.gallery import Gallery
 from .saliency import Saliency
 
 if TYPE_CHECKING:
@@ -54,11 +54,6 @@ def region_rows(df: pd.DataFrame, n: int) -> dict[str, list[int]]:
     """Row numbers of the ``n`` most confident faces predicted as each emotion."""
     order = df.sort_values("confidence", ascending=False, kind="stable")
     return {e: list(order.index[order["pred"] == e][:n]) for e in EMOTIONS}
-
-
-def vote_shares(df: pd.DataFrame) -> np.ndarray | None:
-    """N x 7 FER+ vote shares, or None without votes."""
-    return amb.vote_distribution(df) if amb.has_votes(df) else None
 
 
 def summary(df: pd.DataFrame, o: Options) -> dict[str, Any]:

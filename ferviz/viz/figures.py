@@ -126,3 +126,57 @@ def slice_bars(slices: pd.DataFrame, metric: str = "accuracy") -> go.Figure:
     fig.update_layout(**LAYOUT, title=f"{metric} by {escape(str(slices.index.name))}",
                       yaxis={"range": [0, 1]})
     return fig
+
+
+def class_balance(counts: pd.DataFrame, title: str = "Class balance (true labels and "
+                  "predictions)") -> go.Figure:
+    """Grouped bars of per-class counts (one column per series), in the table's row order
+    (the emotions' order, as in every other chart)."""
+    fig = go.Figure([go.Bar(name=str(c), x=[str(i) for i in counts.index], y=counts[c])
+                     for c in counts.columns])
+    fig.update_layout(**LAYOUT, title=title, barmode="group",
+                      xaxis={"categoryorder": "array", "categoryarray": list(counts.index)})
+    return fig
+
+
+def clickable(fig, selected: tuple[str, str] | None = None):
+    """Make a :func:`ferviz.viz.figures.confusion_heatmap` figure selectable by clicking.
+
+    Streamlit returns no selection for heatmap traces (streamlit issue 8760), so one
+    transparent square marker is laid over each cell (same ``customdata`` ``[true, pred,
+    count]``); a click selects it, and the selected cell is outlined.
+    """
+    heat = fig.data[0]
+    custom = np.asarray(heat.customdata, dtype=object)
+    rows, cols = custom.shape[:2]
+    xs = [custom[i, j, 1] for i in range(rows) for j in range(cols)]
+    ys = [custom[i, j, 0] for i in range(rows) for j in range(cols)]
+    flat = custom.reshape(rows * cols, -1).tolist()
+    fig.update_traces(hoverinfo="skip", hovertemplate=None, selector=dict(type="heatmap"))
+    fig.add_trace(go.Scatter(
+        x=xs, y=ys, customdata=flat, mode="markers", showlegend=False, name="cells",
+        marker=dict(symbol="square", size=44, color="rgba(0,0,0,0)",
+                    line=dict(width=0)),
+        selected=dict(marker=dict(color="rgba(255,140,0,0.35)")),
+        unselected=dict(marker=dict(opacity=1)),
+        hovertemplate="true %{customdata[0]} → predicted %{customdata[1]}<br>"
+                      "%{customdata[2]} faces (click to open them)<extra></extra>"))
+    if selected:
+        fig.add_shape(type="rect", xref="x", yref="y", line=dict(color="#ff8c00", width=3),
+                      x0=cols_index(custom, selected[1]) - 0.5,
+                      x1=cols_index(custom, selected[1]) + 0.5,
+                      y0=rows_index(custom, selected[0]) - 0.5,
+                      y1=rows_index(custom, selected[0]) + 0.5)
+    fig.update_layout(hovermode="closest", hoverdistance=-1, clickmode="event+select",
+                      dragmode=False)
+    return fig
+
+
+def cols_index(custom: np.ndarray, pred: str) -> int:
+    """Column of a predicted class in a confusion figure's customdata."""
+    return [str(v) for v in custom[0, :, 1]].index(pred)
+
+
+def rows_index(custom: np.ndarray, true: str) -> int:
+    """Row of a true class in a confusion figure's customdata."""
+    return [str(v) for v in custom[:, 0, 0]].index(true)

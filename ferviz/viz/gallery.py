@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..labels import EMOTIONS
 from ..table import PROBS
-from ..viz.thumbs import png_uri, prob_bars
+from .thumbs import png_uri, prob_bars
 
 
 
@@ -37,6 +37,16 @@ class Gallery:
         self.df, self.faces, self.overlays, self.human = df, faces, overlays or {}, human
         self.name = name
         self._face: dict[int, str] = {}
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, faces: np.ndarray | None,
+           overlays: dict[int, list[tuple[str, str]]] | None = None,
+           name: str = "model") -> Gallery:
+        """A gallery of a predictions table, with FER+ vote bars when it carries votes."""
+        from ..analysis import ambiguity as amb
+
+        human = amb.vote_distribution(df) if amb.has_votes(df) else None
+        return cls(df, faces, overlays, human, name)
 
     def face(self, row: int) -> str | None:
         """The face of a row as a PNG data URI (encoded once), or None without images."""

@@ -1,0 +1,25 @@
+"""How ``ferviz dashboard`` starts streamlit on the packaged app (no streamlit import here)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+APP = Path(__file__).with_name("streamlit_app.py")
+
+
+def streamlit_argv(args: Sequence[str]) -> list[str]:
+    """``python -m streamlit run <app> [streamlit --options] -- [dashboard arguments]``:
+    arguments of the form ``--server.x``/``--theme.x`` (streamlit's config) go to streamlit,
+    the rest to the dashboard."""
+    ours, theirs, args = [], [], list(args)
+    while args:
+        a = args.pop(0)
+        if a.startswith("--") and "." in a.split("=")[0]:
+            theirs.append(a)
+            if "=" not in a and args and not args[0].startswith("--"):
+                theirs.append(args.pop(0))
+        else:
+            ours.append(a)
+    return [sys.executable, "-m", "streamlit", "run", str(APP), *theirs, "--", *ours]

@@ -1,0 +1,89 @@
+"""Sample inspector: one face, its probabilities, FER+ votes and saliency from several
+methods."""
+
+from __future__ import annotations
+
+from html import escape
+
+import pandas as pd
+import streamlit as st
+
+from ...labels import EMOTIONS
+from .. import resources as res
+from ..sidebar import Context
+from ..state import get, sync_url, ui
+from . import Page
+
+
+def default_sample(df: pd.DataFrame) -> str:
+    """The face the inspector opens on: the drill-down cell's first, else the most confident
+    error, else the first face."""
+    from ...analysis.confusions import cell
+
+    rows = cell(df, get("true"), get("pred"), 1)
+    if len(rows):
+        return str(rows["id"].iloc[0])
+    wrong = df[~df["correct"]].sort_values("confidence", ascending=False)
+    return str((wrong if len(wrong) else df)["id"].iloc[0])
+
+
+def render(ctx: Context) -> None:
+    from ...analysis import ambiguity as amb
+    from ...table import PROBS, VOTES
+    from ...viz.html import face_uri
+    from ...viz.thumbs import prob_bars
+
+    df = ctx.df
+    ids = df["id"].tolist()
+    sample = ui(st.selectbox, "sample", "Face", ids, default=default_sample(df))
+    row = ids.index(sample)
+    r = df.iloc[row]
+    left, right = st.columns([1, 3])
+    with left:
+        true = r["label"] if r["label"] in EMOTIONS else None
+        st.html(f'<img src="{face_uri(ctx.faces[row], 5)}" alt="face" '
+                'style="image-rendering:pixelated;width:240px">'
+                f'<p>true <b>{escape(str(r["label"]))}</b>, predicted '
+                f'<b>{escape(str(r["pred"]))}</b> ({float(r["confidence"]):.1%})</p>'
+                f'<p>model</p><img src="{prob_bars(r[PROBS].to_numpy(float), true=true)}" '
+                'alt="probabilities" style="width:240px">')
+        if amb.has_votes(df):
+            dist = amb.vote_distribution(df.iloc[[row]])[0]
+            st.html(f'<p>FER+ votes</p><img src="{prob_bars(dist, true=true)}" '
+                    'alt="votes" style="width:240px">')
+            st.dataframe(r[VOTES].rename("votes").to_frame())
+    with right:
+        saliency_view(ctx, row, str(r["pred"]))
+
+
+@st.fragment
+def saliency_view(ctx: Context, row: int, pred: str) -> None:
+    """Saliency maps of one face side by side, target selectable (lazy, cached)."""
+    from ...explain import METHODS
+    from ...explain.regions import area_shares
+    from ...viz.html import saliency_html
+
+    names = list(METHODS)
+    c = st.columns([2, 1, 1])
+    methods = ui(c[0].multiselect, "methods", "Methods", names)
+    target = ui(c[1].selectbox, "target", "Explain", ["pred", *EMOTIONS],
+                format_func=lambda t: f"predicted ({pred})" if t == "pred" else t)
+    contrast = ui(c[2].selectbox, "contrast", "…and not", ["", *EMOTIONS],
+                  format_func=lambda t: t or "(no contrast)")
+    explained = target if target != "pred" else pred
+    spec = f"{explained}-{contrast}" if contrast and contrast != explained else target
+    panels = []
+    for m in methods:
+        with st.spinner(f"{m}…"):
+            sal, shares, name, _ = res.face_saliency(ctx.ms, ctx.ds, row, m, spec)
+        panels.append((f"{m} ({name})", sal, shares))
+    if panels:
+        st.html(saliency_html(ctx.faces[row], panels, area_shares()))
+        st.caption("Under each map: the largest shares of attribution per face region, and "
+                   "the share off the face; shading: how far a region exceeds its area.")
+    else:
+        st.info("Choose at least one explanation method.")
+    sync_url()
+
+
+PAGE = Page("inspector", "Sample inspector", 40, render)

@@ -1,0 +1,68 @@
+"""Try it: upload or take a photo; its faces are detected, predicted and explained."""
+
+from __future__ import annotations
+
+from html import escape
+
+import streamlit as st
+
+from ...errors import FervizError
+from .. import resources as res
+from ..sidebar import Context
+from ..state import ui
+from . import Page
+
+PHOTO_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff", "gif"]
+
+
+def render(ctx: Context) -> None:
+    from ...cache import cache_dir
+    from ...explain import METHODS
+    from ..uploads import check_upload_size, upload_path
+
+    limit = st.get_option("server.maxUploadSize")
+    c = st.columns([2, 1])
+    upload = c[0].file_uploader(f"A photo (up to {limit} MB)", type=PHOTO_TYPES, key="photo")
+    whole = ui(c[1].checkbox, "whole", "The image is one face (no detection)")
+    camera = c[1].toggle("Use the camera", key="camera_on")
+    shot = st.camera_input("Take a photo", key="camera") if camera else None
+    methods = ui(st.multiselect, "try_methods", "Methods", list(METHODS))
+    image = shot or upload
+    if image is None:
+        st.info("Upload a photo or take one with the camera.")
+        return
+    try:
+        data = image.getvalue()
+        check_upload_size(len(data), limit)
+        path = upload_path(data, image.name or "camera.jpg", cache_dir("uploads"))
+        with st.spinner("Finding, predicting and explaining the faces…"):
+            faces = res.photo_results(ctx.ms, str(path), "never" if whole else "auto",
+                                      tuple(methods), "pred")
+    except FervizError as e:
+        hint = "" if whole else " (if it is a face crop, tick *The image is one face*)"
+        st.error(f"Cannot use this image: {e}{hint}")
+        return
+    show_faces(faces)
+
+
+def show_faces(faces: list) -> None:
+    """Each face of a photo: prediction, probabilities and saliency panel."""
+    from ...explain.regions import area_shares
+    from ...viz.html import saliency_html
+    from ...viz.thumbs import prob_bars
+
+    st.success(f"{len(faces)} face{'s' if len(faces) > 1 else ''} found")
+    for k, f in enumerate(faces):
+        top = f.top(3)
+        st.markdown(f"**Face {k + 1}: predicted {top[0][0]}** ({top[0][1]:.1%}) · then "
+                    + ", ".join(f"{e} {p:.1%}" for e, p in top[1:]))
+        a, b = st.columns([1, 3])
+        a.html(f'<div class="fv-prediction" data-pred="{escape(top[0][0])}">'
+               f'<img src="{prob_bars(f.probs)}" alt="probabilities" style="width:240px">'
+               "</div>")
+        panels = [(f"{m} ({s.target_names()[0]})", s.maps[0], f.shares[m])
+                  for m, s in f.maps.items()]
+        b.html(saliency_html(f.face, panels, area_shares()))
+
+
+PAGE = Page("try", "Try it", 60, render)

@@ -1,0 +1,187 @@
+"""Cached data sets, models, predictions and explanations, keyed by the specs and their file
+stamps (so a file changed on disk is read again). Sessions share them; one lock serialises
+model calls, since explanation hooks must not see another session's forward pass."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ..specs import DataSpec, ModelSpec
+
+WORTH_A_CLICK = 10.0  # seconds: longer work waits for a Run click
+
+
+@st.cache_resource(show_spinner=False)
+def torch_lock() -> threading.RLock:
+    return threading.RLock()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Import the explanation libraries in the background (pytorch-grad-cam alone takes
+    seconds), so the first saliency panel is quick."""
+    def work() -> None:
+        time.sleep(2)  # let the first page draw first
+        import pytorch_grad_cam  # noqa: F401
+
+        import ferviz.explain.cam  # noqa: F401
+        import ferviz.explain.gradients  # noqa: F401
+        import ferviz.models.load  # noqa: F401
+    thread = threading.Thread(target=work, name="ferviz-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _all_records(ds: DataSpec, stamp: str):
+    return ds.open_all()
+
+
+def all_records(ds: DataSpec):
+    """Every face of a data set."""
+    return _all_records(ds.with_split(None), ds.stamp())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _records(ds: DataSpec, stamp: str):
+    records = all_records(ds)
+    return records.split(ds.split) if ds.split else records
+
+
+def records(ds: DataSpec):
+    """The faces of the spec's split."""
+    return _records(ds, ds.stamp())
+
+
+def faces(ds: DataSpec) -> np.ndarray:
+    return records(ds).images()
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _model(ms: ModelSpec, stamp: str):
+    return ms.load()
+
+
+def model(ms: ModelSpec):
+    return _model(ms, ms.stamp())
+
+
+@st.cache_data(show_spinner=False, max_entries=16, persist="disk")
+def _predictions(ms: ModelSpec, ds: DataSpec, tta: bool, stamps: tuple[str, str]
+                 ) -> pd.DataFrame:
+    from ..tasks import predictions as run
+
+    with torch_lock():
+        return run(model(ms), records(ds), tta)
+
+
+def predictions(ms: ModelSpec, ds: DataSpec, tta: bool) -> pd.DataFrame:
+    """The predictions table (the core caches it as parquet; this copy, kept by Streamlit on
+    disk too, lets the first page draw before torch is even imported)."""
+    return _predictions(ms, ds, tta, (ms.stamp(), ds.stamp()))
+
+
+def predicted(ms: ModelSpec, ds: DataSpec, tta: bool) -> bool:
+    """Whether the predictions are already on disk (no model work to wait for)."""
+    from ..predict import cache_path
+
+    return cache_path(model(ms), records(ds), tta).is_file()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _seconds_per_face(ms: ModelSpec, stamp: str) -> float:
+    """Measured: one forward pass of 64 faces, per face."""
+    from ..predict import predict_proba
+
+    x = np.zeros((64, 48, 48), np.uint8)
+    with torch_lock():
+        predict_proba(model(ms), x[:8])  # warm up
+        t = time.perf_counter()
+        predict_proba(model(ms), x)
+    return (time.perf_counter() - t) / len(x)
+
+
+def estimate(ms: ModelSpec, n: int, tta: bool) -> float:
+    """Seconds to predict ``n`` faces (10 views each with TTA), from a measured pass."""
+    from ..predict import TTA
+
+    return _seconds_per_face(ms, ms.stamp()) * n * (len(TTA) if tta else 1)
+
+
+def scores(ms: ModelSpec, ds: DataSpec, tta: bool) -> dict[str, Any]:
+    """The Overview's numbers and tables, and the confusion matrices."""
+    return _scores(predictions(ms, ds, tta))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _scores(df: pd.DataFrame) -> dict[str, Any]:
+    from ..analysis.confusions import top_confusions
+    from ..analysis.metrics import accuracy_ci, class_report, confusion, summary
+
+    return {"ci": accuracy_ci(df), "summary": summary(df), "report": class_report(df),
+            "top": top_confusions(df), "counts": confusion(df),
+            "rates": confusion(df, normalize=True)}
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def face_saliency(ms: ModelSpec, ds: DataSpec, row: int, method: str, target: str):
+    """One face's map, region shares, explained target and seconds for one method."""
+    from ..explain import explain
+    from ..explain.regions import region_shares
+
+    face = faces(ds)[row:row + 1]
+    with torch_lock():
+        maps = explain(model(ms), face, target=target, method=method, progress=False)
+    shares = region_shares(maps.maps).iloc[0].to_dict()
+    return maps.maps[0], shares, maps.target_names()[0], maps.seconds
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def gallery_block(ms: ModelSpec, ds: DataSpec, tta: bool, rows: tuple[int, ...],
+                  overlay_method: str, hrefs: tuple[str, ...], name: str,
+                  extra: tuple = ()) -> str:
+    """A gallery of table rows as one HTML block (optionally with saliency overlays, and
+    ``extra`` (name, 7 probabilities) bars per row, e.g. a second model's)."""
+    from ..table import PROBS
+    from ..viz.gallery import Gallery
+    from ..viz.html import gallery_html
+
+    df = predictions(ms, ds, tta)
+    overlays = _overlays(ms, ds, rows, overlay_method) if overlay_method else {}
+    g = Gallery.of(df, faces(ds), overlays)
+    items = [g.item(r, probs=[(lab, pd.Series(p, index=PROBS))] if lab else ())
+             for r, (lab, p) in zip(rows, extra or [("", ())] * len(rows))]
+    return gallery_html(items, list(hrefs), name)
+
+
+def _overlays(ms: ModelSpec, ds: DataSpec, rows: tuple[int, ...], method: str) -> dict:
+    """Saliency overlays (WEBP data URIs) of some rows for the gallery."""
+    from ..explain import explain
+    from ..viz.overlays import overlay
+    from ..viz.thumbs import image_uri
+
+    some = faces(ds)[list(rows)]
+    if not len(some):
+        return {}
+    with torch_lock():
+        maps = explain(model(ms), some, target="pred", method=method, progress=False)
+    return {r: [(method, image_uri(overlay(f, m, scale=2), "WEBP"))]
+            for r, f, m in zip(rows, some, maps.maps)}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def photo_results(ms: ModelSpec, path: str, detect: str, methods: tuple[str, ...],
+                  target: str):
+    """Faces of an uploaded photo, predicted and explained."""
+    from ..data.photos import load_photo
+    from ..explain.photo import explain_photo
+
+    found = load_photo(path, detect=detect)
+    with torch_lock():
+        return explain_photo(found, model(ms), list(methods), target)
