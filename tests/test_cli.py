@@ -63,3 +63,98 @@ def test_bad_input_is_one_message_and_exit_2(tmp_path, args, message):
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
     assert out.stderr.startswith("error: ")
+
+
+def console(*args: str, **kw) -> subprocess.CompletedProcess:
+    """The installed ``ferviz`` console script (what users run; CliRunner skips main())."""
+    return subprocess.run(["ferviz", *args], capture_output=True, text=True, timeout=300,
+                          env=os.environ.copy(), **kw)
+
+
+@pytest.mark.parametrize("args, says", [
+    ([], "Usage:"),                                          # bare: help
+    (["--no-such-option"], "No such option"),
+    (["evalute"], "No such command"),                        # misspelt command
+    (["evaluate", "-d", "synth"], "Missing option"),         # missing option
+    (["ensemble"], "Missing argument"),                      # missing argument
+    (["report", "-m", "x", "-d", "synth", "--top", "many"], "Invalid value for '--top'"),
+    (["evaluate", "-m", "x", "-d", "synth", "--tta", "--bogus"], "No such option"),
+])
+def test_usage_errors_print_usage_and_exit_2(args, says):
+    out = console(*args)
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert says in out.stdout + out.stderr and "Traceback" not in out.stderr
+
+
+def test_version():
+    from ferviz import __version__
+
+    out = console("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"ferviz {__version__}"
+
+
+def test_ctrl_c_stops_predict_with_130_and_writes_nothing(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "p.parquet"
+    env = {**os.environ, "FERVIZ_CACHE": str(tmp_path / "cache")}  # nothing cached: it works
+    p = subprocess.Popen(["ferviz", "predict", "-m", "fer_synth_cnn", "-d", "synth", "--tta",
+                          "-o", str(out)], stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(6)  # past start-up, into the work
+    assert p.poll() is None, p.stderr.read()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and err.strip().endswith("interrupted"), err
+    assert "Traceback" not in err and list(tmp_path.glob("*.parquet*")) == []
+
+
+def test_existing_outputs_need_force(tmp_path):
+    out = tmp_path / "p.parquet"
+    out.write_bytes(b"keep me")
+    r = console("predict", "-m", "fer_synth_cnn", "-d", "synth", "--split", "test", "-o",
+                str(out))
+    assert r.returncode == 2 and "--force" in r.stderr and out.read_bytes() == b"keep me"
+    entry = tmp_path / "ens"
+    entry.mkdir()
+    (entry / "card.json").write_text("{}")
+    r = console("ensemble", "fer_synth_cnn", "mini_xception", "-o", str(entry))
+    assert r.returncode == 2 and "--force" in r.stderr
+    assert (entry / "card.json").read_text() == "{}"
+
+
+def test_an_unwritable_output_folder_fails_before_any_work(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    r = console("report", "-m", "fer_synth_cnn", "-d", "synth", "--split", "test",
+                "-o", str(blocker / "r.html"))
+    assert r.returncode == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr
+    assert blocker.read_text() == "not a folder"
+
+
+def test_dashboard_command_serves_the_packaged_app(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = subprocess.Popen(["ferviz", "dashboard", "--server.headless", "true",
+                          "--server.port", str(port), "--data", "synth"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         cwd=tmp_path)
+    try:
+        for _ in range(120):
+            time.sleep(0.5)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health") as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert p.poll() is None, p.stdout.read()
+        else:
+            pytest.fail("the dashboard did not answer within 60 s")
+    finally:
+        p.terminate()
+        p.wait(timeout=30)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,9 +22,10 @@ WEIGHTS = "weights.safetensors"
 
 
 def root() -> Path:
-    """``$FERVIZ_ZOO``, else the ``model_zoo/`` folder beside the package."""
+    """``$FERVIZ_ZOO``, else the zoo shipped inside the package (``ferviz/model_zoo``; the
+    repository's top-level ``model_zoo`` links to it)."""
     env = os.environ.get("FERVIZ_ZOO")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "model_zoo"
+    return Path(env) if env else Path(str(files("ferviz") / "model_zoo"))
 
 
 def names() -> list[str]:

@@ -1,0 +1,70 @@
+"""A non-editable install: the wheel, installed into a fresh virtual environment outside the
+checkout (reusing this environment's torch and friends), carries the zoo and the dashboard."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory) -> Path:
+    """A venv with the freshly built ferviz wheel (``--no-deps``: dependencies come from the
+    system site-packages, so nothing is downloaded)."""
+    work = tmp_path_factory.mktemp("install")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(work / "dist"), str(ROOT)], check=True, timeout=600,
+                   cwd=work)
+    wheel = next((work / "dist").glob("ferviz-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "ferviz/model_zoo/fer_synth_cnn/weights.safetensors" in names
+    assert "ferviz/dashboard/streamlit_app.py" in names
+    env = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(env)],
+                   check=True, timeout=300)
+    subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
+                    "--no-index", str(wheel)], check=True, timeout=600, cwd=work)
+    return env
+
+
+def run(env: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FERVIZ_ZOO")}
+    return subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=cwd,
+                          env={**clean, "PATH": f"{env / 'bin'}:{clean['PATH']}"})
+
+
+def test_wheel_runs_outside_the_checkout(venv, tmp_path):
+    where = run(venv, "python", "-c", "import ferviz; print(ferviz.__file__)", cwd=tmp_path)
+    assert str(venv) in where.stdout, where.stdout + where.stderr
+    models = run(venv, "ferviz", "models", "--json", cwd=tmp_path)
+    assert models.returncode == 0, models.stderr
+    assert "fer_synth_cnn" in {c["name"] for c in json.loads(models.stdout)}
+    ev = run(venv, "ferviz", "evaluate", "-m", "fer_synth_cnn", "-d", "synth", "--split",
+             "test", "--json", cwd=tmp_path)
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads(ev.stdout)["accuracy"] > 0.95
+    version = run(venv, "ferviz", "--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("ferviz ")
+
+
+def test_packaged_dashboard_runs_under_apptest(venv, tmp_path):
+    code = ("import sys\n"
+            "from pathlib import Path\n"
+            "import ferviz.dashboard.launch as launch\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            "assert str(Path(launch.APP).resolve()).startswith(sys.prefix), launch.APP\n"
+            "at = AppTest.from_file(str(launch.APP), default_timeout=120).run()\n"
+            "assert not at.exception, [e.value for e in at.exception]\n"
+            "assert not at.error, [e.value for e in at.error]\n"
+            "print('METRICS', {m.label: m.value for m in at.metric})\n")
+    out = run(venv, "python", "-c", code, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "'Labelled faces': '1,400'" in out.stdout
