@@ -1,9 +1,10 @@
-"""The seven FER2013 emotions, their aliases, and the FER+ vote columns."""
+"""The seven FER2013 emotions, their aliases, the FER+ vote columns, and the face size."""
 
 from __future__ import annotations
 
 from .errors import FervizError
 
+FACE_SIZE = 48  # side of the aligned grayscale faces every record holds
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 UNKNOWN = -1  # label index of a face whose emotion is not known
 INDEX = {name: i for i, name in enumerate(EMOTIONS)}

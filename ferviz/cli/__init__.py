@@ -1,59 +1,7 @@
-"""The ``ferviz`` command: parse -> task -> print. Heavy libraries load inside commands.
+"""The ``ferviz`` command: parse -> task -> print. Heavy libraries load inside commands; each
+module here registers its commands on :data:`app`."""
 
-Usage errors are typer's (usage message, exit 2); bad input is a :class:`FervizError`
-(``error: <message>``, exit 2); Ctrl-C is ``interrupted``, exit 130.
-"""
+from . import core, explain, report  # noqa: F401  (registers the commands)
+from .app import app, main
 
-from __future__ import annotations
-
-import signal
-import sys
-from typing import Annotated
-
-import typer
-
-from .. import __version__
-from ..errors import FervizError
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Interpretability and error analysis for facial expression recognition.",
-                  pretty_exceptions_enable=False, rich_markup_mode="markdown")
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"ferviz {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit.")]
-        = False) -> None:
-    """Interpretability and error analysis for facial expression recognition."""
-
-
-class Interrupted(BaseException):
-    """Ctrl-C, raised past every library's own KeyboardInterrupt handling."""
-
-
-def _on_sigint(signum: int, frame: object) -> None:
-    raise Interrupted
-
-
-def main() -> None:
-    """Entry point of the console script."""
-    previous = signal.signal(signal.SIGINT, _on_sigint)
-    try:
-        app(prog_name="ferviz")
-    except FervizError as e:
-        typer.echo(f"error: {e}", err=True)
-        sys.exit(2)
-    except Interrupted:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-from . import core, explain, report  # noqa: E402,F401  (registers the commands)
+__all__ = ["app", "main"]

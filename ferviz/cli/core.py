@@ -13,7 +13,7 @@ import typer
 from .. import tasks
 from ..errors import FervizError
 from ..specs import DataSpec, ModelSpec
-from . import app
+from .app import app
 from .options import Force, Json, Tta, data_options, model_options
 
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output file.")]

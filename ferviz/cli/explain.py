@@ -10,7 +10,7 @@ import typer
 
 from .. import tasks
 from ..specs import DataSpec, ModelSpec
-from . import app
+from .app import app
 from .options import Force, Json, data_options, model_options
 
 MethodOpt = Annotated[Optional[list[str]], typer.Option(

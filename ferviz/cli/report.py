@@ -9,7 +9,7 @@ import typer
 
 from .. import tasks
 from ..specs import DataSpec, ModelSpec
-from . import app
+from .app import app
 from .options import Force, Tta, data_options, model_options
 
 

@@ -17,7 +17,8 @@ import pandas as pd
 from ..cache import atomic_path, cache_dir, file_hash
 from ..errors import FervizError
 from ..labels import EMOTIONS
-from .records import FACE_SIZE, Records
+from ..labels import FACE_SIZE
+from .records import Records
 
 SPLITS = ("Training", "PublicTest", "PrivateTest")
 LABEL_MODES = ("fer2013", "ferplus-majority", "ferplus-dist")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FervizError
-from .records import FACE_SIZE
+from ..labels import FACE_SIZE
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs

@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import FervizError
-from ..labels import EMOTIONS, FERPLUS_COLUMNS, label_name
+from ..labels import EMOTIONS, FACE_SIZE, FERPLUS_COLUMNS, label_name
 
 if TYPE_CHECKING:
     import pandas as pd
 
-FACE_SIZE = 48
 
 
 @dataclass(eq=False)

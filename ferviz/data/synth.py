@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..labels import EMOTIONS
-from .records import FACE_SIZE, Records
+from ..labels import FACE_SIZE
+from .records import Records
 
 _S = 96  # canonical rendering size
 _VERSION = 1  # bump when rendering changes, to invalidate cached sets

@@ -8,7 +8,7 @@ import streamlit as st
 from .. import resources as res
 from ..sidebar import Context
 from ..state import ui
-from . import Page
+from ..page import Page
 from .confusion import face_links
 
 

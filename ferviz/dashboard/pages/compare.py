@@ -11,7 +11,7 @@ from ...specs import ModelSpec
 from .. import resources as res
 from ..sidebar import FILE, Context, clicked
 from ..state import ui
-from . import Page
+from ..page import Page
 from .confusion import face_links
 
 NONE = "(choose a model)"

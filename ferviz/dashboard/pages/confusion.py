@@ -12,7 +12,7 @@ from ...labels import EMOTIONS
 from .. import resources as res
 from ..sidebar import Context
 from ..state import link, put, state, sync_url, ui
-from . import Page
+from ..page import Page
 
 
 def selected_cell(points: Sequence[Mapping[str, Any]]) -> tuple[str, str] | None:

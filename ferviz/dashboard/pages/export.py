@@ -11,7 +11,7 @@ from ...labels import EMOTIONS
 from ..resources import torch_lock
 from ..sidebar import Context
 from ..state import get, ui
-from . import Page
+from ..page import Page
 
 
 def table_bytes(df: pd.DataFrame) -> bytes:

@@ -12,7 +12,7 @@ from ...labels import EMOTIONS
 from .. import resources as res
 from ..sidebar import Context
 from ..state import get, sync_url, ui
-from . import Page
+from ..page import Page
 
 
 def default_sample(df: pd.DataFrame) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 from ...labels import EMOTIONS
 from .. import resources as res
 from ..sidebar import Context
-from . import Page
+from ..page import Page
 
 
 def render(ctx: Context) -> None:

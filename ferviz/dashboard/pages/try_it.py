@@ -10,7 +10,7 @@ from ...errors import FervizError
 from .. import resources as res
 from ..sidebar import Context
 from ..state import ui
-from . import Page
+from ..page import Page
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff", "gif"]
 
