@@ -158,3 +158,5 @@ def test_dashboard_command_serves_the_packaged_app(tmp_path):
     finally:
         p.terminate()
         p.wait(timeout=30)
+    with pytest.raises(OSError):  # the server went with the command (nothing left behind)
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5)

@@ -153,12 +153,12 @@ def ensemble(members: Annotated[list[str], typer.Argument(help="Zoo models to av
 def dashboard(ctx: typer.Context) -> None:
     """Start the dashboard (arguments after the command go to it, e.g. --data fer2013.csv.xz
     --roots DIR; streamlit options such as --server.port too)."""
+    import os
+
     from ..dashboard.launch import streamlit_argv
 
-    import subprocess
-
+    argv = streamlit_argv(ctx.args)
     try:
-        code = subprocess.call(streamlit_argv(ctx.args))
-    except FileNotFoundError as e:
+        os.execv(argv[0], argv)  # streamlit takes this process over (signals reach it)
+    except OSError as e:
         raise FervizError(f"cannot start streamlit ({e})") from e
-    raise typer.Exit(code)
