@@ -78,6 +78,11 @@ class DataSpec:
                 else "photo"
         return "missing"
 
+    def dataset(self) -> str:
+        """What a card records as the data set: ``FER2013``, ``FER-Synth`` or the name."""
+        return {"fer2013": "FER2013", "synth": "FER-Synth"}.get(self.kind(),
+                                                                Path(self.data).name)
+
     def stamp(self) -> str:
         """Changes when the data set's files do (for FER-Synth: its generator's source)."""
         if self.data == SYNTH:

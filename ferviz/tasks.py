@@ -78,21 +78,22 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
         m = rounded_to_half(m)
     df = predictions(m, records, tta)
     if update_card:
-        notes += _update_card(ms.model, m, records, df, tta, fp32, f"{records.name} "
-                              f"[{ds.split or 'all'}]")
+        measured = {"data": f"{records.name} [{ds.split or 'all'}]", "dataset": ds.dataset(),
+                    "labels": ds.labels, "split": ds.split or "all"}
+        notes += _update_card(ms.model, m, records, df, tta, fp32, measured)
     return Evaluation(m.card.name, ds.name(), len(df), summary(df), per_class(df),
                       confusion(df), notes)
 
 
 def _update_card(name: str, m: FERModel, records: Records, df: pd.DataFrame, tta: bool,
-                 fp32: float | None, data: str) -> list[str]:
+                 fp32: float | None, measured: dict[str, str]) -> list[str]:
     from .analysis.metrics import card_metrics, summary
     from .models.card_metrics import update_info, write_half_weights
 
     other = predictions(m, records, not tta)
     plain, with_tta = (other, df) if tta else (df, other)
     notes = []
-    info: dict[str, Any] = {"metrics": {"data": data, **card_metrics(plain, with_tta)}}
+    info: dict[str, Any] = {"metrics": {**measured, **card_metrics(plain, with_tta)}}
     if fp32 is not None:
         fp16 = summary(plain)["accuracy"]
         if abs(fp16 - fp32) > HALF_TOLERANCE:

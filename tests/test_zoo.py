@@ -18,11 +18,12 @@ def test_zoo_is_small_and_cards_are_complete():
     assert size < 40e6
     for name in zoo.names():
         card = zoo.card(name)
-        goal, acc = card.info.get("goal"), card.info.get("metrics", {}).get("accuracy", -1)
-        if goal is not None and acc < goal:  # a missed goal is explained on the card
+        metrics = card.metrics
+        assert metrics is not None and metrics.dataset and metrics.split, name
+        if card.goal is not None and metrics.accuracy < card.goal:  # explained on the card
             assert len(card.info.get("note", "")) > 40, f"{name}: missed its goal, no note"
-        if card.info.get("members"):
-            assert all(zoo.exists(m) for m in card.info["members"])
+        if card.members:
+            assert all(zoo.exists(m) for m in card.members)
             continue
         missing = [k for k in REQUIRED if k not in card.info]
         assert not missing, f"{name}: card lacks {missing}"
@@ -39,7 +40,7 @@ def test_readme_zoo_table_is_generated_from_the_cards():
     assert table and table.group(1).strip() == zoo.markdown_table().strip()
 
 
-FER_MODELS = [n for n in zoo.names() if "FER2013" in zoo.card(n).info.get("metrics", {}).get("data", "")]
+FER_MODELS = [n for n in zoo.names() if (m := zoo.card(n).metrics) and m.dataset == "FER2013"]
 
 
 @needs_fer2013

@@ -45,9 +45,9 @@ def models(as_json: Json = False,
         return
     typer.echo(f"{'model':24} {'arch':18} {'params':>10} {'test acc':>8} {'macro-F1':>8}  data")
     for c in cards:
-        m = c.info.get("metrics", {})
-        acc = f"{m['accuracy'] * 100:.1f}%" if "accuracy" in m else "-"
-        f1 = f"{m['macro_f1']:.3f}" if "macro_f1" in m else "-"
+        m = c.metrics
+        acc = f"{m.accuracy * 100:.1f}%" if m and m.accuracy is not None else "-"
+        f1 = f"{m.macro_f1:.3f}" if m and m.macro_f1 is not None else "-"
         typer.echo(f"{c.name:24} {c.arch:18} {c.params:>10,} {acc:>8} {f1:>8}  "
                    f"{c.info.get('data', '')}")
 

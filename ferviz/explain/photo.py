@@ -25,11 +25,10 @@ def default_model() -> tuple[str, str | None]:
 
     best, best_acc = None, -1.0
     for name in zoo.names():
-        metrics = zoo.card(name).info.get("metrics", {})  # data: "FER2013 (<labels> labels) ..."
-        acc = metrics.get("accuracy")
-        if acc is not None and metrics.get("data", "").startswith("FER2013 (fer2013 labels)") \
-                and acc > best_acc:
-            best, best_acc = name, acc
+        m = zoo.card(name).metrics
+        if m and m.accuracy is not None and (m.dataset, m.labels) == ("FER2013", "fer2013") \
+                and m.accuracy > best_acc:
+            best, best_acc = name, m.accuracy
     if best is None:
         return FALLBACK_MODEL, (f"no FER2013 model in the zoo yet; using {FALLBACK_MODEL}, "
                                 "trained on synthetic cartoon faces (pass --model)")

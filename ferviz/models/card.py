@@ -20,6 +20,31 @@ OUTPUTS = ("logits", "probs", "log_probs")
 
 
 @dataclass(frozen=True)
+class Metrics:
+    """What ``ferviz evaluate --update-card`` measured (a zoo card's ``info.metrics``).
+
+    Attributes:
+        data: display text, e.g. ``FER2013 (fer2013 labels) [PrivateTest]``.
+        dataset: ``FER2013``, ``FER-Synth`` or a folder's name.
+        labels: the label set scored: ``fer2013``, ``ferplus-majority`` or ``ferplus-dist``.
+        split: the split scored.
+        accuracy, accuracy_tta, macro_f1: the scores (None when not measured).
+    """
+
+    data: str = ""
+    dataset: str = ""
+    labels: str = ""
+    split: str = ""
+    accuracy: float | None = None
+    accuracy_tta: float | None = None
+    macro_f1: float | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Metrics:
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+
+@dataclass(frozen=True)
 class ModelCard:
     """What a model expects and emits; preprocessing is derived from it, never hard-coded.
 
@@ -49,6 +74,23 @@ class ModelCard:
     source: str = ""
     params: int = 0
     info: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The zoo models an ensemble averages (empty for a single network)."""
+        return tuple(self.info.get("members") or ())
+
+    @property
+    def metrics(self) -> Metrics | None:
+        """The measured test metrics, if any."""
+        m = self.info.get("metrics")
+        return Metrics.from_dict(m) if m else None
+
+    @property
+    def goal(self) -> float | None:
+        """The accuracy this zoo entry was trained to reach."""
+        g = self.info.get("goal")
+        return None if g is None else float(g)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -216,7 +216,7 @@ def _load_onnx(path: Path) -> nn.Module:
 
 def _load_zoo(name: str) -> FERModel:
     card = zoo.card(name)
-    members = card.info.get("members")
+    members = card.members
     if members:  # an ensemble entry: its card lists member zoo names, it has no weights
         return FERModel(Ensemble([_load_zoo(m) for m in members]), card)
     net, _ = create_model(card.arch, num_classes=len(card.labels))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..cache import atomic_path
 from ..errors import FervizError
-from .card import ModelCard
+from .card import Metrics, ModelCard
 
 if TYPE_CHECKING:
     from torch import nn
@@ -74,7 +74,7 @@ def write_ensemble(members: list[str], out: str | Path) -> ModelCard:
     if len(set(members)) < 2:
         raise FervizError("an ensemble needs at least two different zoo models")
     cards = [card(m) for m in members]
-    nested = [m for m, c in zip(members, cards) if c.info.get("members")]
+    nested = [m for m, c in zip(members, cards) if c.members]
     if nested:
         raise FervizError(f"ensembles cannot be members: {', '.join(nested)}")
     for what, values in (("labels", {str(c.labels) for c in cards}),
@@ -100,18 +100,16 @@ def markdown_table() -> str:
             "evaluated on | source |", "|---|---|---|---|---|---|---|---|---|"]
     for name in names():
         c = card(name)
-        m = c.info.get("metrics", {})
-        members = c.info.get("members")
+        m = c.metrics or Metrics()
         folder = root() / name
         size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1e6
-        acc = (f"{m['accuracy'] * 100:.1f}% ({m['accuracy_tta'] * 100:.1f}%)"
-               if "accuracy" in m else "not measured")
-        f1 = f"{m['macro_f1']:.3f}" if "macro_f1" in m else "-"
-        arch = f"ensemble of {', '.join(members)}" if members else f"`{c.arch}`"
-        goal = c.info.get("goal")
-        met = "met" if goal is not None and m.get("accuracy", -1) >= goal else "not met"
-        goal = f"{goal * 100:.0f}%: {met}" if goal is not None else "-"
+        acc = (f"{m.accuracy * 100:.1f}% ({m.accuracy_tta * 100:.1f}%)"
+               if m.accuracy is not None and m.accuracy_tta is not None else "not measured")
+        f1 = f"{m.macro_f1:.3f}" if m.macro_f1 is not None else "-"
+        arch = f"ensemble of {', '.join(c.members)}" if c.members else f"`{c.arch}`"
+        met = "met" if c.goal is not None and (m.accuracy or -1) >= c.goal else "not met"
+        goal = f"{c.goal * 100:.0f}%: {met}" if c.goal is not None else "-"
         half = " (float16)" if c.info.get("weights", {}).get("dtype") == "float16" else ""
         rows.append(f"| `{name}` | {arch} | {c.params:,} | {size:.1f} MB{half} | {acc} | {f1} | "
-                    f"{goal} | {m.get('data', '-')} | {c.source} |")
+                    f"{goal} | {m.data or '-'} | {c.source} |")
     return "\n".join(rows)
