@@ -4,6 +4,7 @@ exit 2); Ctrl-C is ``interrupted``, exit 130."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from typing import Annotated
@@ -27,8 +28,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")]
-        = False) -> None:
+        = False,
+          quiet: Annotated[bool, typer.Option(
+              "--quiet", "-q", help="No progress bars on stderr.")] = False) -> None:
     """Interpretability and error analysis for facial expression recognition."""
+    if quiet:
+        os.environ["FERVIZ_QUIET"] = "1"
 
 
 class Interrupted(BaseException):
