@@ -30,6 +30,15 @@ NormOpt = Annotated[Optional[str], typer.Option(help="0..1, -1..1, 0..255 or MEA
 LabelOrderOpt = Annotated[Optional[str], typer.Option(
     "--label-order", help="Model output order: fer2013, ferplus, or comma-separated names.")]
 OutputOpt = Annotated[Optional[str], typer.Option(help="Model output: logits, probs, log_probs.")]
+ContemptOpt = Annotated[Optional[str], typer.Option(
+    help="merge (into neutral), drop, or keep (8th class); default: the source's (FER+ votes "
+         "merge, image folders drop).")]
+GroupsOpt = Annotated[Optional[Path], typer.Option(
+    "--groups", help="csv: face id (or file name) then group columns, e.g. id,subject.")]
+GroupRegexOpt = Annotated[Optional[str], typer.Option(
+    help="Regex with named groups read from face ids, e.g. '(?P<subject>S\\d+)_'.")]
+OnePerSeqOpt = Annotated[bool, typer.Option(
+    help="Keep one frame (the last) per sequence.")]
 
 
 def _model(spec: str, arch: str | None = None, trust: bool = False, input_size: int | None = None,
@@ -41,10 +50,11 @@ def _model(spec: str, arch: str | None = None, trust: bool = False, input_size: 
                       normalize=normalize, labels=label_order, output=output)
 
 
-def _data(spec: str, split: str | None, labels: str = "fer2013", ferplus: Path | None = None):
+def _data(spec: str, split: str | None, labels: str = "fer2013", ferplus: Path | None = None,
+          **options):
     from .data import open_data
 
-    return open_data(spec, split=split, labels=labels, ferplus=ferplus)
+    return open_data(spec, split=split, labels=labels, ferplus=ferplus, **options)
 
 
 @app.command()
@@ -106,6 +116,10 @@ def evaluate(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
              channels: ChannelsOpt = None, normalize: NormOpt = None,
              label_order: LabelOrderOpt = None, output: OutputOpt = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+             contempt: ContemptOpt = None, groups: GroupsOpt = None,
+             group_regex: GroupRegexOpt = None, one_per_sequence: OnePerSeqOpt = False,
+             by: Annotated[Optional[str], typer.Option(
+                 help="Metrics per value of a column, e.g. subject, sequence, split.")] = None,
              update_card: Annotated[bool, typer.Option(
                  help="Write the metrics (with and without TTA) into the zoo entry's card.json."
              )] = False,
@@ -119,8 +133,13 @@ def evaluate(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
 
     if half and not update_card:
         raise FervizError("--half rewrites a zoo entry's weights: use it with --update-card")
+    from .evaluation import evaluation_notes
+
     m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
-    records = _data(data, split, labels, ferplus)
+    from .data.groups import open_grouped
+
+    records = open_grouped(data, split, labels, ferplus, contempt, groups, group_regex,
+                           one_per_sequence)
     fp32 = None
     if half:
         from .models.card_metrics import rounded_to_half
@@ -143,13 +162,18 @@ def evaluate(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
         path = write_metrics(model, df, other, tta, data=f"{records.name} [{split or 'all'}]",
                              fp32_accuracy=fp32)
         typer.echo(f"updated {path}")
+    notes = evaluation_notes(df, records, m.card.info, m.card.name, data, split, by)
     if as_json:
         typer.echo(json.dumps({**s, "per_class": pc.to_dict(orient="index"),
-                               "confusion": confusion(df).values.tolist()}, indent=1))
+                               "confusion": confusion(df).values.tolist(),
+                               **{k: v for k, v in notes.items() if k != "lines"}}, indent=1))
         return
+    for line in notes["warnings"]:
+        typer.echo(line, err=True)
     typer.echo(f"{m.card.name} on {data}{f' [{split}]' if split else ''}"
                f"{' with TTA' if tta else ''}: {s['n']} faces")
     typer.echo(f"accuracy {s['accuracy'] * 100:.2f}%   macro-F1 {s['macro_f1']:.4f}")
+    typer.echo("\n".join(notes["lines"]))
     typer.echo(pc.to_string(float_format=lambda v: f"{v:.3f}"))
 
 
@@ -287,16 +311,24 @@ def finetune(model: ModelOpt,
              out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
              epochs: Annotated[int, typer.Option(help="Epochs of head training.")] = 30,
              lr: Annotated[float, typer.Option(help="Learning rate.")] = 3e-2,
-             seed: Annotated[int, typer.Option(help="Seed of the 80/20 split.")] = 0) -> None:
+             seed: Annotated[int, typer.Option(help="Seed of the 80/20 split.")] = 0,
+             split_by: Annotated[Optional[str], typer.Option(
+                 help="Hold out whole groups: subject or sequence (any group column).")]
+             = None, contempt: ContemptOpt = None, groups: GroupsOpt = None,
+             group_regex: GroupRegexOpt = None, one_per_sequence: OnePerSeqOpt = False
+             ) -> None:
     """Retrain a model's head on one person's photos (80/20 split); report held-out accuracy
     before and after."""
-    from .data import open_data
+    from .data.groups import open_grouped
     from .train import finetune as run
 
     m = _model(model)
-    r = run(m, open_data(data), out, epochs=epochs, lr=lr, seed=seed, log=lambda _: None)
+    photos = open_grouped(data, contempt=contempt, groups=groups, group_regex=group_regex,
+                          one_per_sequence=one_per_sequence)
+    r = run(m, photos, out, epochs=epochs, lr=lr, seed=seed, log=lambda _: None,
+            split_by=split_by)
     typer.echo(f"{r['photos']} photos: trained the head on {r['train']}, held out "
-               f"{r['held_out']}")
+               f"{r['held_out']}{f' (whole {split_by}s)' if split_by else ''}")
     typer.echo(f"held-out accuracy before {r['accuracy_before'] * 100:.1f}%, after "
                f"{r['accuracy_after'] * 100:.1f}%; wrote {out}")
 
@@ -416,6 +448,54 @@ def regions(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
     shown.insert(0, "n", table["n"])
     typer.echo(shown.to_string(float_format=lambda v: f"{v:.1f}",
                                formatters={"n": lambda v: "" if np.isnan(v) else f"{int(v)}"}))
+
+
+@app.command()
+def audit(data: DataOpt, ferplus: FerplusOpt = None, labels: LabelsOpt = "fer2013",
+          contempt: ContemptOpt = None, groups: GroupsOpt = None,
+          group_regex: GroupRegexOpt = None,
+          near: Annotated[int, typer.Option(
+              help="Near-duplicates: perceptual hashes at most this many bits apart (of 64).")]
+          = 4,
+          no_near: Annotated[bool, typer.Option(
+              "--no-near", help="Skip the near-duplicate (perceptual hash) search.")] = False,
+          show: Annotated[int, typer.Option(help="Pairs to print.")] = 10,
+          as_json: Annotated[bool, typer.Option("--json", help="Print JSON (every pair).")]
+          = False) -> None:
+    """Audit a data set: exact and near-duplicate faces within and across splits, blank
+    faces, FER+ not-a-face / unknown votes and contradicted labels, class balance."""
+    from .audit import audit_data
+
+    result = audit_data(data, ferplus=ferplus, labels=labels, contempt=contempt,
+                        near=None if no_near else near, groups=groups, group_regex=group_regex)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=1, default=str))
+        return
+    typer.echo("\n".join(result.lines(show)))
+
+
+@app.command()
+def matrix(model: Annotated[list[str], typer.Option(
+               "--model", "-m", help="Zoo name or model file; repeat for each model.")],
+           data: Annotated[list[str], typer.Option(
+               "--data", "-d", help="Data set, PATH or PATH@SPLIT (e.g. fer2013.csv.xz@"
+               "PrivateTest); repeat for each.")],
+           out: Annotated[Optional[Path], typer.Option(
+               "--out", "-o", help="Write .md, .csv or .html (else print markdown).")] = None,
+           force: Annotated[bool, typer.Option(help="Overwrite an existing --out file.")]
+           = False,
+           labels: LabelsOpt = "fer2013", ferplus: FerplusOpt = None,
+           contempt: ContemptOpt = None,
+           tta: Annotated[bool, typer.Option(help="Test-time augmentation.")] = False) -> None:
+    """Models x data sets: accuracy and macro-F1 with 95% intervals (cluster bootstrap over
+    subjects where known), reusing cached predictions."""
+    from .matrix import matrix as run, to_markdown, write_matrix
+
+    df = run(model, data, labels=labels, ferplus=ferplus, contempt=contempt, tta=tta)
+    if out is None:
+        typer.echo(to_markdown(df))
+        return
+    typer.echo(f"wrote {write_matrix(df, out, force)}")
 
 
 def main() -> None:

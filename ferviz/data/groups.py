@@ -181,7 +181,7 @@ def group_column(records: Records, column: str) -> np.ndarray:
     return values
 
 
-def one_per_sequence(records: Records) -> Records:
+def one_frame_per_sequence(records: Records) -> Records:
     """The last face (in id order: CK+'s peak frame) of each sequence; faces outside any
     sequence are kept.
 
@@ -198,3 +198,24 @@ def one_per_sequence(records: Records) -> Records:
             last[seq[i]] = i
     keep = np.array(sorted({*last.values(), *np.flatnonzero([s is None for s in seq])}), int)
     return records.select(keep)
+
+
+def open_grouped(spec: str, split: str | None = None, labels: str = "fer2013",
+                 ferplus: str | os.PathLike | None = None, contempt: str | None = None,
+                 groups: str | os.PathLike | None = None, group_regex: str | None = None,
+                 one_per_sequence: bool = False) -> Records:
+    """:func:`ferviz.data.open_data` for scoring and training on the 7 emotions: group
+    columns added, optionally one frame per sequence, and contempt labels refused.
+
+    Raises:
+        FervizError: as open_data, plus faces labelled contempt (``contempt="keep"``).
+    """
+    from . import open_data
+    from .contempt import require_seven
+
+    records = open_data(spec, split=split, labels=labels, ferplus=ferplus, contempt=contempt,
+                        groups=groups, group_regex=group_regex)
+    if one_per_sequence:
+        records = one_frame_per_sequence(records)
+    require_seven(records.labels)
+    return records
