@@ -95,7 +95,7 @@ def test_matrix_writes_every_format(ck, tmp_path, capsys):
     code, out, err = cli(capsys, *args)
     assert code == 0, err
     assert out.count("| fer_synth_cnn |") == 1 and "bootstrap over 2 subjects" in out
-    for suffix in ("md", "csv", "html"):
+    for suffix in ("csv", "html"):
         code, out, err = cli(capsys, *args, "-o", str(tmp_path / f"m.{suffix}"))
         assert code == 0, err
     import pandas as pd

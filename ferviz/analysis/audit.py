@@ -39,17 +39,17 @@ def hamming_pairs(hashes: np.ndarray, max_distance: int
     for lo, hi in zip(cuts, cuts[1:]):
         band = (h >> np.uint64(lo)) & np.uint64((1 << (hi - lo)) - 1)
         order = np.argsort(band, kind="stable")
-        edges = np.flatnonzero(np.diff(band[order]) != 0) + 1
-        for g in np.split(order, edges):
-            if len(g) > 1:
-                a, b = np.triu_indices(len(g), 1)
-                i, j = np.minimum(g[a], g[b]), np.maximum(g[a], g[b])
-                found.append(i * len(h) + j)
+        b = band[order]
+        for offset in range(1, len(h)):  # sorted: equal values sit within one run
+            k = np.flatnonzero(b[offset:] == b[:-offset])
+            if not k.size:
+                break
+            i, j = order[k], order[k + offset]
+            close = np.bitwise_count(h[i] ^ h[j]) <= max_distance
+            found.append(np.minimum(i, j)[close] * len(h) + np.maximum(i, j)[close])
     key = np.unique(np.concatenate(found))
     i, j = key // max(len(h), 1), key % max(len(h), 1)
-    d = np.bitwise_count(h[i] ^ h[j]).astype(np.int64)
-    keep = d <= max_distance
-    return i[keep], j[keep], d[keep]
+    return i, j, np.bitwise_count(h[i] ^ h[j]).astype(np.int64)
 
 
 def _pairs(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, kind: str,
