@@ -50,7 +50,8 @@ def build_ck(root: Path) -> Path:
                 _save(synth_face(person, emotion, f),
                       root / split / emotion / f"{subject}_{seq:03d}_{f + 1:08d}.png")
     for f in range(CONTEMPT_FRAMES):
-        _save(synth_face(1, "neutral", f), root / "train" / "contempt" / f"S002_004_{f + 1:08d}.png")
+        _save(synth_face(1, "neutral", f),
+              root / "train" / "contempt" / f"S002_004_{f + 1:08d}.png")
     _save(synth_face(0, "happy", 0), root / "test" / "happy" / LEAK)
     near = synth_face(1, "sad", 0).astype(np.int16) + 2
     _save(np.clip(near, 0, 255).astype(np.uint8), root / "train" / "sad" / NEAR)

@@ -9,7 +9,15 @@ import sys
 import numpy as np
 import pytest
 from conftest import FER2013, FERPLUS, needs_fer2013, needs_ferplus
-from dataset_folders import BLANK, CK_SUBJECTS, CONTEMPT_FRAMES, FRAMES, LEAK, NEAR, build_ck
+from dataset_folders import (
+    BLANK,
+    CK_SUBJECTS,
+    CONTEMPT_FRAMES,
+    FRAMES,
+    LEAK,
+    NEAR,
+    build_ck,
+)
 
 from ferviz.errors import FervizError
 
@@ -51,7 +59,9 @@ def test_audit_finds_the_planted_problems(ck):
     assert a.blank["id"].str.endswith(BLANK).tolist() == [True]
     assert a.shared_groups["subject"] == ["S001"]  # the leaked copy is filed under S001
     assert a.contempt.total == CONTEMPT_FRAMES and a.ferplus is None
-    assert a.balance.loc["all", "all"] == a.faces
+    assert a.balance.loc["total", "total"] == a.faces
+    no_splits = audit_data(str(ck / "test"), near=None)  # every face in split "all"
+    assert no_splits.balance.loc["total", "all"] == 2 * FRAMES + 1
     d = json.loads(json.dumps(a.to_dict(), default=str))
     assert d["exact_duplicates"] == 1 and d["contempt"]["policy"] == "drop"
     assert audit_data(str(ck), near=None).near_distance is None

@@ -7,8 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from dataset_folders import (CK_SUBJECTS, CONTEMPT_FRAMES, FRAMES, JAFFE_POSERS, build_ck,
-                             build_jaffe, build_kdef)
+from dataset_folders import (
+    CK_SUBJECTS,
+    CONTEMPT_FRAMES,
+    FRAMES,
+    JAFFE_POSERS,
+    build_ck,
+    build_jaffe,
+    build_kdef,
+)
 
 from ferviz.data import open_data
 from ferviz.data.groups import one_frame_per_sequence, open_grouped, parse_name

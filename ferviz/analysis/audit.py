@@ -126,10 +126,10 @@ def ferplus_flags(frame: pd.DataFrame) -> dict[str, int] | None:
 
 def class_balance(frame: pd.DataFrame) -> pd.DataFrame:
     """Faces per label (rows) and split (columns), with totals and the share of each label."""
-    table = pd.crosstab(frame["label"], frame["split"], margins=True, margins_name="all")
-    order = [e for e in (*EMOTIONS, "contempt", "unknown") if e in table.index] + ["all"]
+    table = pd.crosstab(frame["label"], frame["split"], margins=True, margins_name="total")
+    order = [e for e in (*EMOTIONS, "contempt", "unknown") if e in table.index] + ["total"]
     table = table.reindex(order)
-    table["share"] = table["all"] / max(int(table.loc["all", "all"]), 1)
+    table["share"] = table["total"] / max(int(table.loc["total", "total"]), 1)
     return table
 
 

@@ -68,10 +68,14 @@ def parse_name(name: str) -> NameInfo | None:
         emotion = _emotion(scheme, g["emotion"]) if g.get("emotion") else None
         if scheme == "JAFFE" and emotion is None:
             continue
-        subject = g["subject"].upper() if scheme != "RaFD" else g["subject"]
-        sequence = {"CK+": f"{subject}_{g.get('seq')}",
-                    "KDEF": f"{str(g.get('session')).upper()}{subject}{str(g.get('emotion')).upper()}",
-                    "RaFD": f"{subject}_{str(g.get('emotion')).lower()}"}.get(scheme)
+        subject = g["subject"] if scheme == "RaFD" else g["subject"].upper()
+        sequence = None
+        if scheme == "CK+":
+            sequence = f"{subject}_{g['seq']}"
+        elif scheme == "KDEF":
+            sequence = f"{g['session'].upper()}{subject}{g['emotion'].upper()}"
+        elif scheme == "RaFD":
+            sequence = f"{subject}_{g['emotion'].lower()}"
         return NameInfo(scheme, subject, sequence, emotion)
     return None
 
