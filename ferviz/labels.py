@@ -8,6 +8,8 @@ FACE_SIZE = 48  # side of the aligned grayscale faces every record holds
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 UNKNOWN = -1  # label index of a face whose emotion is not known
 INDEX = {name: i for i, name in enumerate(EMOTIONS)}
+# Label index of contempt, kept only under ``contempt="keep"`` (an 8th class after EMOTIONS).
+CONTEMPT = len(EMOTIONS)
 
 # FER+ vote columns, in the order of fer2013new.csv.
 FERPLUS_COLUMNS: tuple[str, ...] = (
@@ -48,5 +50,7 @@ def label_index(name: str) -> int:
 
 
 def label_name(index: int) -> str:
-    """Emotion name of a label index, 'unknown' for -1."""
+    """Emotion name of a label index, 'contempt' for :data:`CONTEMPT`, 'unknown' for -1."""
+    if index == CONTEMPT:
+        return "contempt"
     return EMOTIONS[index] if 0 <= index < len(EMOTIONS) else "unknown"

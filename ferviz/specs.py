@@ -40,12 +40,20 @@ class DataSpec:
         split: split to keep (None: all faces).
         labels: ``fer2013``, ``ferplus-majority`` or ``ferplus-dist``.
         ferplus: FER+ votes file (``fer2013new.csv``) or None.
+        contempt: ``merge``, ``drop`` or ``keep`` (None: the source's default).
+        groups, group_regex: subject / sequence columns from a csv or a regex over face ids
+            (known naming schemes such as CK+ and JAFFE are parsed without them).
+        one_per_sequence: keep one frame per sequence.
     """
 
     data: str
     split: str | None = None
     labels: str = "fer2013"
     ferplus: str | None = None
+    contempt: str | None = None
+    groups: str | None = None
+    group_regex: str | None = None
+    one_per_sequence: bool = False
 
     def __post_init__(self) -> None:
         if self.labels not in LABEL_MODES:
@@ -53,10 +61,11 @@ class DataSpec:
                               f"{self.labels!r}")
 
     def open_all(self) -> Records:
-        """All faces of the data set."""
-        from .data import open_data
+        """All faces of the data set (on the 7 emotions; contempt kept as a label is refused)."""
+        from .data import open_grouped
 
-        return open_data(self.data, labels=self.labels, ferplus=self.ferplus)
+        return open_grouped(self.data, None, self.labels, self.ferplus, self.contempt,
+                            self.groups, self.group_regex, self.one_per_sequence)
 
     def open(self) -> Records:
         """The faces of :attr:`split` (all faces when it is None)."""
@@ -89,7 +98,7 @@ class DataSpec:
             from .data import synth
 
             return file_stamp(synth.__file__)
-        return file_stamp(self.data, self.ferplus)
+        return file_stamp(self.data, self.ferplus, self.groups)
 
     def name(self) -> str:
         """A short display name: the file or folder name, and the split."""

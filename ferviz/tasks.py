@@ -50,14 +50,19 @@ class Evaluation:
     per_class: pd.DataFrame
     confusion: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool = False,
-             half: bool = False) -> Evaluation:
-    """Accuracy, macro-F1, per-class table and confusion matrix; optionally written into the
-    zoo entry's card (with and without TTA), with float16 weights when ``half`` keeps the
-    accuracy within :data:`HALF_TOLERANCE`."""
+             half: bool = False, by: str | None = None) -> Evaluation:
+    """Accuracy, macro-F1, per-class table and confusion matrix, with intervals (clustered by
+    subject when known), the contempt policy, metrics per ``by`` group and domain and leak
+    warnings; optionally written into the zoo entry's card (with and without TTA), with
+    float16 weights when ``half`` keeps the accuracy within :data:`HALF_TOLERANCE`."""
     from .analysis.metrics import confusion, per_class, summary
+    from .evaluation import evaluation_notes
 
     if half and not update_card:
         raise FervizError("--half rewrites a zoo entry's weights: use it with --update-card")
@@ -81,8 +86,9 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
         measured = {"data": f"{records.name} [{ds.split or 'all'}]", "dataset": ds.dataset(),
                     "labels": ds.labels, "split": ds.split or "all"}
         notes += _update_card(ms.model, m, records, df, tta, fp32, measured)
+    extra = evaluation_notes(df, records, m.card.info, m.card.name, ds.data, ds.split, by)
     return Evaluation(m.card.name, ds.name(), len(df), summary(df), per_class(df),
-                      confusion(df), notes)
+                      confusion(df), notes, extra.pop("warnings"), extra.pop("lines"), extra)
 
 
 def _update_card(name: str, m: FERModel, records: Records, df: pd.DataFrame, tta: bool,
@@ -142,13 +148,14 @@ def train(arch: str, ds: DataSpec, out: Path, init: str | None = None,
     return {**summary, "val_split": val_split}
 
 
-def finetune(ms: ModelSpec, data: str, out: Path, **options: Any) -> dict[str, Any]:
-    """Retrain a model's head on one person's photos; held-out accuracy before and after."""
-    from .data import open_data
+def finetune(ms: ModelSpec, ds: DataSpec, out: Path, force: bool = False,
+             **options: Any) -> dict[str, Any]:
+    """Retrain a model's head on one person's photos; held-out accuracy before and after
+    (``split_by`` a group column keeps whole subjects or sequences out of training)."""
     from .train import finetune as run
 
-    check_output(out / "card.json", force=options.pop("force", False))
-    return run(ms.load(), open_data(data), out, log=lambda _: None, **options)
+    check_output(out / "card.json", force)
+    return run(ms.load(), ds.open(), out, log=lambda _: None, **options)
 
 
 def ensemble(members: list[str], out: Path, force: bool = False):

@@ -206,12 +206,20 @@ def head_of(net: nn.Module) -> nn.Module:
     return layers[-1]
 
 
-def person_split(records: Records, test_share: float = 0.2, seed: int = 0
-                 ) -> tuple[Records, Records]:
-    """A stratified 80/20 split of one person's labelled photos (as the CS230 web-app set)."""
-    from sklearn.model_selection import train_test_split
+def person_split(records: Records, test_share: float = 0.2, seed: int = 0,
+                 groups: np.ndarray | None = None) -> tuple[Records, Records]:
+    """A stratified 80/20 split of one person's labelled photos (as the CS230 web-app set),
+    or, given ``groups`` (subject or sequence ids), an 80/20 split of the groups, so no
+    group has faces on both sides."""
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
     idx = np.arange(len(records))
+    if groups is not None:
+        if len(set(groups)) < 2:
+            raise FervizError("a split by groups needs at least two groups")
+        split = GroupShuffleSplit(n_splits=1, test_size=test_share, random_state=seed)
+        train_idx, test_idx = next(split.split(idx, groups=np.asarray(groups, str)))
+        return records.select(train_idx), records.select(test_idx)
     counts = np.bincount(records.labels[records.labels >= 0], minlength=len(EMOTIONS))
     stratify = records.labels if counts[counts > 0].min() >= 2 else None
     try:
@@ -223,15 +231,22 @@ def person_split(records: Records, test_share: float = 0.2, seed: int = 0
 
 
 def finetune(model: FERModel, photos: Records, out_dir: str | Path, epochs: int = 30,
-             lr: float = 3e-2, seed: int = 0, log=print) -> dict:
+             lr: float = 3e-2, seed: int = 0, log=print, split_by: str | None = None) -> dict:
     """Freeze the convolutional layers and retrain the head on one person's photos.
+
+    Args:
+        split_by: a group column (``subject``, ``sequence``) that the held-out split keeps
+            whole; default: a stratified split of the faces.
 
     Returns:
         held-out accuracy before and after, and the split sizes (also stored in the card).
     """
     if (photos.labels < 0).any():
         raise FervizError("fine-tuning needs labelled photos (class folders)")
-    train_set, test_set = person_split(photos, seed=seed)
+    from .data.groups import group_column
+
+    groups = group_column(photos, split_by) if split_by else None
+    train_set, test_set = person_split(photos, seed=seed, groups=groups)
     before = accuracy(model, test_set)
     for p in model.parameters():
         p.requires_grad_(False)
@@ -241,7 +256,7 @@ def finetune(model: FERModel, photos: Records, out_dir: str | Path, epochs: int 
     recipe = Recipe(arch=model.card.arch, epochs=epochs, batch_size=32, lr=lr, patience=epochs,
                     seed=seed, augment=True)
     result = {"photos": len(photos), "train": len(train_set), "held_out": len(test_set),
-              "accuracy_before": before}
+              "split_by": split_by or "faces", "accuracy_before": before}
     train(model, recipe, train_set, train_set, out_dir, head=head, progress=False, log=log,
           data=f"fine-tuned on {photos.name}")
     result["accuracy_after"] = accuracy(model, test_set)

@@ -21,7 +21,7 @@ LAYERS = [
     {"viz"},
     {"report"},
     {"specs"},
-    {"tasks"},
+    {"tasks", "evaluation", "audit", "matrix"},
     {"cli", "dashboard", "__main__"},
 ]
 RANK = {c: i for i, layer in enumerate(LAYERS) for c in layer}

@@ -71,20 +71,26 @@ def evaluate(model: ModelSpec, data: DataSpec, tta: Tta = False, as_json: Json =
              )] = False,
              half: Annotated[bool, typer.Option(
                  help="With --update-card: store the weights as float16 if that changes the "
-                      "accuracy by at most 0.1 point (else keep float32 and fail).")] = False
+                      "accuracy by at most 0.1 point (else keep float32 and fail).")] = False,
+             by: Annotated[Optional[str], typer.Option(
+                 help="Metrics per value of a column, e.g. subject, sequence, split.")] = None
              ) -> None:
-    """Accuracy, macro-F1 and the per-class table of a model on a data set."""
-    r = tasks.evaluate(model, data, tta, update_card, half)
+    """Accuracy, macro-F1 and the per-class table of a model on a data set, with intervals,
+    the contempt policy, per-group metrics and domain / leak warnings."""
+    r = tasks.evaluate(model, data, tta, update_card, half, by)
     for note in r.notes:
         typer.echo(f"note: {note}", err=True)
     if as_json:
         typer.echo(json.dumps({**r.scores, "per_class": r.per_class.to_dict(orient="index"),
-                               "confusion": r.confusion.values.tolist(), "notes": r.notes},
-                              indent=1))
+                               "confusion": r.confusion.values.tolist(), "notes": r.notes,
+                               "warnings": r.warnings, **r.extra}, indent=1, default=str))
         return
+    for line in r.warnings:
+        typer.echo(line, err=True)
     typer.echo(f"{r.model} on {r.data}{' with TTA' if tta else ''}: {r.scores['n']} faces")
     typer.echo(f"accuracy {r.scores['accuracy'] * 100:.2f}%   macro-F1 "
                f"{r.scores['macro_f1']:.4f}")
+    typer.echo("\n".join(r.lines))
     typer.echo(r.per_class.to_string(float_format=lambda v: f"{v:.3f}"))
 
 
@@ -121,19 +127,21 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
 
 @app.command()
 @model_options()
-def finetune(model: ModelSpec,
-             data: Annotated[str, typer.Option("--data", "-d", help="Folder of one person's "
-                                               "labelled photos: root/<emotion>/*.jpg.")],
+@data_options
+def finetune(model: ModelSpec, data: DataSpec,
              out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
              epochs: Annotated[int, typer.Option(help="Epochs of head training.")] = 30,
              lr: Annotated[float, typer.Option(help="Learning rate.")] = 3e-2,
              seed: Annotated[int, typer.Option(help="Seed of the 80/20 split.")] = 0,
-             force: Force = False) -> None:
-    """Retrain a model's head on one person's photos (80/20 split); report held-out accuracy
-    before and after."""
-    r = tasks.finetune(model, data, out, epochs=epochs, lr=lr, seed=seed, force=force)
+             split_by: Annotated[Optional[str], typer.Option(
+                 help="Hold out whole groups: subject or sequence (any group column).")]
+             = None, force: Force = False) -> None:
+    """Retrain a model's head on one person's labelled photos (-d root/<emotion>/*.jpg,
+    80/20 split); report held-out accuracy before and after."""
+    r = tasks.finetune(model, data, out, force, epochs=epochs, lr=lr, seed=seed,
+                       split_by=split_by)
     typer.echo(f"{r['photos']} photos: trained the head on {r['train']}, held out "
-               f"{r['held_out']}")
+               f"{r['held_out']}{f' (whole {split_by}s)' if split_by else ''}")
     typer.echo(f"held-out accuracy before {r['accuracy_before'] * 100:.1f}%, after "
                f"{r['accuracy_after'] * 100:.1f}%; wrote {out}")
 

@@ -56,8 +56,17 @@ def _data_params() -> list[inspect.Parameter]:
                                                "(default: all faces).")]),
         ("labels", Annotated[str, opt(help="fer2013, ferplus-majority or ferplus-dist.")]),
         ("ferplus", Annotated[Optional[Path], opt(help="FER+ votes (fer2013new.csv).")]),
+        ("contempt", Annotated[Optional[str], opt(
+            help="merge (into neutral), drop, or keep (8th class); default: the source's "
+                 "(FER+ votes merge, image folders drop).")]),
+        ("groups", Annotated[Optional[Path], opt(
+            help="csv: face id (or file name) then group columns, e.g. id,subject.")]),
+        ("group_regex", Annotated[Optional[str], opt(
+            help="Regex with named groups read from face ids, e.g. '(?P<subject>S\\d+)_'.")]),
+        ("one_per_sequence", Annotated[bool, opt(help="Keep one frame (the last) per "
+                                                 "sequence.")]),
     ]
-    defaults = {"data": inspect.Parameter.empty, "labels": "fer2013"}
+    defaults = {"data": inspect.Parameter.empty, "labels": "fer2013", "one_per_sequence": False}
     return [inspect.Parameter(n, KW, annotation=a, default=defaults.get(n, None))
             for n, a in spec]
 
@@ -100,6 +109,7 @@ def model_options(prefix: str = "", required: bool = True,
 def data_options(fn: Callable) -> Callable:
     """Give a command the data options; it receives ``data`` as a :class:`DataSpec`."""
     def build(v: dict[str, Any]) -> DataSpec:
-        return DataSpec(v["data"], v["split"], v["labels"],
-                        str(v["ferplus"]) if v["ferplus"] else None)
+        paths = {k: str(v[k]) if v[k] else None for k in ("ferplus", "groups")}
+        return DataSpec(v["data"], v["split"], v["labels"], paths["ferplus"], v["contempt"],
+                        paths["groups"], v["group_regex"], v["one_per_sequence"])
     return _inject("data", _data_params(), build)(fn)

@@ -18,6 +18,7 @@ from ..cache import atomic_path, cache_dir, file_hash
 from ..errors import FervizError
 from ..labels import EMOTIONS
 from ..labels import FACE_SIZE
+from .contempt import ContemptNote, policy
 from .records import Records
 
 SPLITS = ("Training", "PublicTest", "PrivateTest")
@@ -98,7 +99,7 @@ def load_table(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 def load_fer2013(path: str | os.PathLike, splits: str | tuple[str, ...] | None = None,
                  labels: str = "fer2013", ferplus: str | os.PathLike | None = None,
-                 contempt: str = "merge") -> Records:
+                 contempt: str | None = None) -> Records:
     """Load FER2013 from Kaggle's csv, optionally relabelled by FER+ votes.
 
     Args:
@@ -107,7 +108,9 @@ def load_fer2013(path: str | os.PathLike, splits: str | tuple[str, ...] | None =
         labels: ``fer2013`` (original), ``ferplus-majority`` or ``ferplus-dist``.
         ferplus: ``fer2013new.csv``; needed for the FER+ label modes, optional otherwise
             (its votes are then attached to the records).
-        contempt: ``merge`` contempt votes into neutral, or ``drop`` them.
+        contempt: ``merge`` contempt votes into neutral (the default), ``drop`` them, or
+            ``keep`` contempt as an 8th class (majority labels only). The records' note
+            counts the faces whose FER+ majority is contempt.
 
     Raises:
         FervizError: on malformed files, unknown modes, or an empty selection.
@@ -116,16 +119,21 @@ def load_fer2013(path: str | os.PathLike, splits: str | tuple[str, ...] | None =
         raise FervizError(f"unknown label mode {labels!r}; choose {', '.join(LABEL_MODES)}")
     if labels != "fer2013" and ferplus is None:
         raise FervizError(f"label mode {labels} needs the FER+ votes file (fer2013new.csv)")
+    contempt = policy(contempt, "ferplus")
+    if contempt == "keep" and labels == "ferplus-dist":
+        raise FervizError("contempt keep needs majority labels (ferplus-majority): the vote "
+                          "distribution has the 7 FER2013 emotions")
     faces, codes, usage = load_table(path)
     n = len(codes)
-    votes = soft = None
+    votes = soft = note = None
     keep = np.ones(n, bool)
     out_labels = codes.astype(np.int8)
     if ferplus is not None:
-        from .ferplus import ferplus_labels, read_votes
+        from .ferplus import contempt_faces, ferplus_labels, read_votes
 
         votes = read_votes(ferplus, expected_rows=n)
         if labels != "fer2013":
+            note = contempt_faces(votes)
             majority, soft, keep = ferplus_labels(votes, contempt=contempt)
             if labels == "ferplus-majority":
                 out_labels, soft = majority, None
@@ -150,4 +158,6 @@ def load_fer2013(path: str | os.PathLike, splits: str | tuple[str, ...] | None =
         votes=None if votes is None else votes[index],
         soft=None if soft is None else soft[index],
         name=f"FER2013 ({labels} labels)",
+        contempt=None if note is None else ContemptNote.count(contempt, usage[note])
+        .within(set(usage[index])),
     )

@@ -4,7 +4,9 @@ Rules (documented in the README):
 - A row is dropped when ``NF`` (not a face) or ``unknown`` has at least as many votes as the
   most-voted emotion, or when it has no emotion votes at all.
 - ``contempt``: ``merge`` adds its votes to neutral (7 classes, as the seed FER+ project
-  did); ``drop`` ignores contempt votes, and drops rows whose only top vote is contempt.
+  did); ``drop`` ignores contempt votes, and drops rows whose only top vote is contempt;
+  ``keep`` makes contempt an 8th majority class (:data:`ferviz.labels.CONTEMPT`; the 7-way
+  vote distribution then ignores contempt votes).
 - Majority label: the emotion with the most votes. In majority mode rows whose top
   emotions tie are dropped (no majority); in distribution mode they are kept, with the soft
   label carrying the tie and the hard label the first top emotion in :data:`EMOTIONS` order.
@@ -20,6 +22,7 @@ import pandas as pd
 
 from ..errors import FervizError
 from ..labels import EMOTIONS, FERPLUS_COLUMNS, INDEX
+from .contempt import policy
 
 # FER+ vote column -> FER2013 emotion index.
 _TO_EMOTION = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise",
@@ -59,21 +62,32 @@ def ferplus_labels(votes: np.ndarray, contempt: str = "merge"
     Valid rows are those not dominated by ``unknown`` / ``NF``; a valid row whose top
     emotions tie has majority label -1.
     """
-    if contempt not in ("merge", "drop"):
-        raise FervizError(f"contempt must be 'merge' or 'drop', not {contempt!r}")
+    contempt = policy(contempt, "ferplus")
     col = {c: j for j, c in enumerate(FERPLUS_COLUMNS)}
     emo = np.zeros((len(votes), len(EMOTIONS)), np.float32)
     for c, e in _TO_EMOTION.items():
         emo[:, INDEX[e]] = votes[:, col[c]]
     if contempt == "merge":
         emo[:, INDEX["neutral"]] += votes[:, col["contempt"]]
+    soft = np.divide(emo, emo.sum(axis=1, keepdims=True), out=np.zeros_like(emo),
+                     where=emo.sum(axis=1, keepdims=True) > 0)
+    if contempt == "keep":
+        emo = np.concatenate([emo, votes[:, col["contempt"]][:, None].astype(np.float32)], 1)
     top = emo.max(axis=1)
     total = emo.sum(axis=1)
     junk = np.maximum(votes[:, col["unknown"]], votes[:, col["NF"]])
     valid = (total > 0) & (top > junk)
     if contempt == "drop":
         valid &= top >= votes[:, col["contempt"]]
-    soft = np.divide(emo, total[:, None], out=np.zeros_like(emo), where=total[:, None] > 0)
     tied = (emo == top[:, None]).sum(axis=1) > 1
     labels = np.where(valid & ~tied, emo.argmax(axis=1), -1).astype(np.int8)
     return labels, soft, valid
+
+
+def contempt_faces(votes: np.ndarray) -> np.ndarray:
+    """Rows whose votes make contempt the one majority emotion (more votes than each other
+    emotion and than unknown / NF): the faces a contempt policy merges, drops or keeps."""
+    col = {c: j for j, c in enumerate(FERPLUS_COLUMNS)}
+    c = votes[:, col["contempt"]]
+    others = votes[:, [col[k] for k in (*_TO_EMOTION, "unknown", "NF")]].max(axis=1)
+    return c > others

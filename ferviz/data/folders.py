@@ -1,34 +1,35 @@
 """Labelled image folders: ``root/<class>/*.png`` (Kaggle FER2013 images, CK+48, your own
-photos) and JAFFE-style file names (``KA.AN1.39.tiff``)."""
+photos) and file names that carry the emotion (JAFFE ``KA.AN1.39.tiff``, KDEF, RaFD; see
+:mod:`ferviz.data.groups`, which also reads their subject and sequence ids)."""
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import FervizError
-from ..labels import INDEX, canonical
+from ..labels import CONTEMPT, INDEX, canonical
+from .contempt import ContemptNote, policy
+from .groups import name_groups, parse_name
 from .images import IMAGE_SUFFIXES
 from .records import Records
 
-JAFFE_NAME = re.compile(r"^[A-Za-z]{2}\.([A-Za-z]{2})\d*\.\d+\.(tiff?|png|jpe?g|bmp)$")
 _PREFIX_SPLITS = ("Training", "PublicTest", "PrivateTest")
 _DIR_SPLITS = {"train": "train", "training": "train", "test": "test", "val": "val",
                "valid": "val", "validation": "val"}
 
 
-def _label(path: Path, root: Path, contempt: str) -> int | str | None:
-    """Label index, None to drop the file (contempt dropped), or the unknown class name."""
-    m = JAFFE_NAME.match(path.name)
-    if m and canonical(m.group(1)):
-        return INDEX[canonical(m.group(1))]
+def _label(path: Path, root: Path) -> int | str:
+    """Label index (:data:`CONTEMPT` for contempt), or the unknown class name."""
+    info = parse_name(path.name)
+    if info and info.emotion:
+        return CONTEMPT if info.emotion == "contempt" else INDEX[info.emotion]
     rel = path.relative_to(root).parts[:-1]
     for part in reversed(rel):
-        if part.lower() == "contempt":
-            return None if contempt == "drop" else INDEX["neutral"]
+        if part.lower() in ("contempt", "contemptuous"):
+            return CONTEMPT
         if canonical(part):
             return INDEX[canonical(part)]
     return rel[-1] if rel else path.name
@@ -44,14 +45,15 @@ def _split(path: Path, root: Path) -> str:
     return "all"
 
 
-def load_folder(root: str | os.PathLike, contempt: str = "drop") -> Records:
+def load_folder(root: str | os.PathLike, contempt: str | None = None) -> Records:
     """Every image under ``root`` whose class folder (or JAFFE code) names an emotion.
 
     Faces are decoded lazily, at first use. Split comes from a Kaggle file-name prefix
     (``Training_``, ``PublicTest_``, ``PrivateTest_``) or a ``train``/``test``/``val`` folder.
 
     Args:
-        contempt: ``drop`` contempt images (CK+) or ``merge`` them into neutral.
+        contempt: ``drop`` contempt images (the default: CK+ has no neutral), ``merge`` them
+            into neutral, or ``keep`` them as an 8th class.
 
     Raises:
         FervizError: no images, or class folders that name no emotion (they are listed).
@@ -59,19 +61,23 @@ def load_folder(root: str | os.PathLike, contempt: str = "drop") -> Records:
     root = Path(root)
     if not root.is_dir():
         raise FervizError(f"{root}: no such folder")
-    if contempt not in ("merge", "drop"):
-        raise FervizError(f"contempt must be 'merge' or 'drop', not {contempt!r}")
+    contempt = policy(contempt, "folder")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise FervizError(f"{root}: no images ({', '.join(IMAGE_SUFFIXES)}) found")
-    kept, labels, unknown = [], [], set()
+    kept, labels, unknown, touched = [], [], set(), []
     for f in files:
-        label = _label(f, root, contempt)
+        label = _label(f, root)
         if isinstance(label, str):
             unknown.add(label)
-        elif label is not None:
-            kept.append(f)
-            labels.append(label)
+            continue
+        if label == CONTEMPT:
+            touched.append(_split(f, root))
+            if contempt == "drop":
+                continue
+            label = INDEX["neutral"] if contempt == "merge" else label
+        kept.append(f)
+        labels.append(label)
     if unknown:
         raise FervizError(f"{root}: class folder(s) that name no emotion: "
                           f"{', '.join(sorted(unknown))}; expected angry, disgust, fear, happy, "
@@ -81,4 +87,6 @@ def load_folder(root: str | os.PathLike, contempt: str = "drop") -> Records:
     return Records(ids=np.array([str(f) for f in kept], dtype=object), labels=np.array(labels),
                    splits=np.array([_split(f, root) for f in kept], dtype=object),
                    sources=np.full(len(kept), "folder", dtype=object),
-                   paths=np.array([str(f) for f in kept], dtype=object), name=root.name)
+                   paths=np.array([str(f) for f in kept], dtype=object), name=root.name,
+                   groups=name_groups([f.name for f in kept]),
+                   contempt=ContemptNote.count(contempt, touched))

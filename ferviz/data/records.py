@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import FervizError
-from ..labels import EMOTIONS, FACE_SIZE, FERPLUS_COLUMNS, label_name
+from ..labels import CONTEMPT, EMOTIONS, FACE_SIZE, FERPLUS_COLUMNS, label_name
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .contempt import ContemptNote
 
 
 @dataclass(eq=False)
@@ -32,6 +33,8 @@ class Records:
         soft: N x 7 soft labels (FER+ vote distribution, FER-Synth blends), if known.
         masks: N x 48 x 48 bool ground-truth expression regions (FER-Synth), if known.
         name: a short description of where the set came from.
+        groups: named per-face group columns (``subject``, ``sequence``...; None = unknown).
+        contempt: the contempt policy of the load and the faces it touched.
     """
 
     ids: np.ndarray
@@ -44,6 +47,8 @@ class Records:
     soft: np.ndarray | None = None
     masks: np.ndarray | None = None
     name: str = ""
+    groups: dict[str, np.ndarray] | None = None
+    contempt: ContemptNote | None = None
     _digest: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,6 +63,10 @@ class Records:
             column = getattr(self, name)
             if column is not None and len(column) != n:
                 raise ValueError(f"Records column {name} has {len(column)} rows, ids have {n}")
+        if self.groups is not None:
+            self.groups = {k: np.asarray(v, dtype=object) for k, v in self.groups.items()}
+            if any(len(v) != n for v in self.groups.values()):
+                raise ValueError(f"Records group columns must have {n} rows")
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -71,6 +80,7 @@ class Records:
             self, ids=self.ids[index], labels=self.labels[index], splits=self.splits[index],
             sources=self.sources[index], faces=pick(self.faces), paths=pick(self.paths),
             votes=pick(self.votes), soft=pick(self.soft), masks=pick(self.masks), _digest=None,
+            groups=None if self.groups is None else {k: v[index] for k, v in self.groups.items()},
         )
 
     def split(self, *names: str) -> Records:
@@ -85,7 +95,10 @@ class Records:
             have = ", ".join(sorted(set(map(str, self.splits)))) or "none"
             raise FervizError(f"split {', '.join(names)} is empty in {self.name or 'the data'} "
                               f"(splits present: {have})")
-        return self.select(np.flatnonzero(mask))
+        out = self.select(np.flatnonzero(mask))
+        if self.contempt is not None:
+            out.contempt = self.contempt.within(names)
+        return out
 
     def images(self) -> np.ndarray:
         """N x 48 x 48 uint8 faces, decoding ``paths`` once if needed."""
@@ -105,6 +118,8 @@ class Records:
             h.update("\n".join(map(str, self.ids)).encode())
             if self.votes is not None:
                 h.update(np.ascontiguousarray(self.votes).tobytes())
+            for key, values in sorted((self.groups or {}).items()):
+                h.update("\n".join([key, *map(str, values)]).encode())
             self._digest = h.hexdigest()
         return self._digest
 
@@ -123,11 +138,15 @@ class Records:
         if self.soft is not None:
             for j, emo in enumerate(EMOTIONS):
                 df[f"soft_{emo}"] = np.asarray(self.soft)[:, j].astype(np.float32)
+        for key, values in (self.groups or {}).items():
+            df[key] = pd.Series(values, dtype="string")
         return df
 
     def class_counts(self) -> dict[str, int]:
         """Faces per emotion (and 'unknown'), in :data:`EMOTIONS` order."""
         counts = {e: int((self.labels == i).sum()) for i, e in enumerate(EMOTIONS)}
+        if (self.labels == CONTEMPT).any():
+            counts["contempt"] = int((self.labels == CONTEMPT).sum())
         if (self.labels < 0).any():
             counts["unknown"] = int((self.labels < 0).sum())
         return counts
@@ -141,6 +160,9 @@ def concat(parts: Sequence[Records], name: str = "") -> Records:
         cols = [getattr(p, attr) for p in parts]
         return None if any(c is None for c in cols) else np.concatenate(cols)
     faces = np.concatenate([p.images() for p in parts])
+    keys = {tuple(sorted(p.groups or {})) for p in parts}
+    groups = {k: np.concatenate([p.groups[k] for p in parts]) for k in keys.pop()} \
+        if len(keys) == 1 and parts[0].groups else None
     return Records(ids=cat("ids"), labels=cat("labels"), splits=cat("splits"),
                    sources=cat("sources"), faces=faces, votes=cat("votes"), soft=cat("soft"),
-                   masks=cat("masks"), name=name or parts[0].name)
+                   masks=cat("masks"), name=name or parts[0].name, groups=groups)
