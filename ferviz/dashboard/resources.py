@@ -122,11 +122,37 @@ def scores(ms: ModelSpec, ds: DataSpec, tta: bool) -> dict[str, Any]:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _scores(df: pd.DataFrame) -> dict[str, Any]:
     from ..analysis.confusions import top_confusions
-    from ..analysis.metrics import accuracy_ci, class_report, confusion, summary
+    from ..analysis.groups import default_cluster, intervals
+    from ..analysis.metrics import class_report, confusion, summary
 
-    return {"ci": accuracy_ci(df), "summary": summary(df), "report": class_report(df),
-            "top": top_confusions(df), "counts": confusion(df),
+    return {"ci": intervals(df, default_cluster(df)), "summary": summary(df),
+            "report": class_report(df), "top": top_confusions(df), "counts": confusion(df),
             "rates": confusion(df, normalize=True)}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def warnings(ms: ModelSpec, ds: DataSpec, tta: bool) -> list[str]:
+    """Domain (synthetic vs real, crops vs detected photos, collapse) and leak warnings."""
+    from ..audit import leak_check, leak_line
+    from ..evaluation import detected_share
+    from ..analysis.domain import domain_warnings
+
+    m, found = model(ms), records(ds)
+    out = domain_warnings(predictions(ms, ds, tta), m.card.info, m.card.name,
+                          detected_share(found))
+    return out + [w for w in [leak_line(leak_check(ds.data, ds.split, found))] if w]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _audit(ds: DataSpec, near: int, stamp: str):
+    from ..audit import audit_records
+
+    return audit_records(all_records(ds), near=near or None)
+
+
+def audit(ds: DataSpec, near: int):
+    """The audit of the whole data set (every split)."""
+    return _audit(ds.with_split(None), near, ds.stamp())
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)

@@ -16,6 +16,8 @@ from .state import get, put, state, ui
 
 KINDS = {"synth": "FER-Synth demo set", "fer2013": "FER2013 csv", "folder": "Image folder"}
 FILE, UPLOAD = "(model file)", "(upload a checkpoint)"  # model choices besides the zoo
+CONTEMPT = {"": "the source's default (FER+ votes: merge; folders: drop)",
+            "merge": "merge into neutral", "drop": "drop"}
 MODEL_TYPES = ["safetensors", "pt", "pth", "bin", "ckpt", "onnx", "h5", "hdf5", "keras"]
 
 
@@ -79,7 +81,11 @@ def data_spec(cfg: Settings) -> tuple[DataSpec, str]:
                      default=cfg.ferplus or "") or None
         labels = ui(sb.selectbox, "labels", "Labels", LABEL_MODES, default=cfg.labels)
         ferplus = str(cfg.allowed(ferplus)) if ferplus else None
-    return DataSpec(data, None, labels, ferplus), kind
+    contempt = None
+    if kind == "folder" or ferplus:
+        contempt = ui(sb.selectbox, "contempt", "Contempt faces", list(CONTEMPT),
+                      format_func=CONTEMPT.get) or None
+    return DataSpec(data, None, labels, ferplus, contempt), kind
 
 
 def split_spec(ds: DataSpec, kind: str, cfg: Settings) -> DataSpec:
@@ -172,6 +178,8 @@ def open_context(cfg: Settings) -> Context | None:
         st.info(synth_banner())
     if note:
         st.warning(note)
+    for line in res.warnings(ms, ds, tta):
+        st.warning(line.removeprefix("warning: "))
     where = "FER-Synth" if kind == "synth" else cfg.shown(ds.data)
     st.caption(f"**{ms.name()}** on **{KINDS[kind]}** `{where}` · split **{ds.split}** · "
                f"{len(df):,} faces{' · TTA' if tta else ''}")

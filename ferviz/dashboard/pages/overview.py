@@ -1,4 +1,5 @@
-"""Overview: accuracy with its interval, F1 per class, class balance, top confusions."""
+"""Overview: accuracy and macro-F1 with their intervals (clustered by subject when subjects
+are known), F1 per class, class balance, metrics per group, top confusions."""
 
 from __future__ import annotations
 
@@ -7,24 +8,34 @@ import streamlit as st
 
 from ...labels import EMOTIONS
 from .. import resources as res
-from ..sidebar import Context
 from ..page import Page
+from ..sidebar import Context
+from ..state import ui
+
+SLICES = ("subject", "sequence", "split", "source")
 
 
 def render(ctx: Context) -> None:
+    from ...analysis.groups import describe
     from ...viz import figures
 
     df, t = ctx.df, res.scores(ctx.ms, ctx.ds, ctx.tta)
-    (acc, lo, hi), s = t["ci"], t["summary"]
+    ci, s = t["ci"], t["summary"]
     if s["n"] == 0:
         st.warning("No face of this split has a known label: there is nothing to score.")
         return
+    (acc, lo, hi), (_, f1_lo, f1_hi) = ci["accuracy"], ci["macro_f1"]
     c = st.columns(4)
-    c[0].metric("Accuracy", f"{acc:.1%}", help="95% bootstrap confidence interval below")
+    c[0].metric("Accuracy", f"{acc:.1%}", help=describe(ci))
     c[0].caption(f"95% CI {lo:.1%} – {hi:.1%}")
     c[1].metric("Macro-F1", f"{s['macro_f1']:.3f}")
+    c[1].caption(f"95% CI {f1_lo:.3f} – {f1_hi:.3f}")
     c[2].metric("Weighted F1", f"{s['weighted_f1']:.3f}")
     c[3].metric("Labelled faces", f"{s['n']:,}")
+    st.caption(describe(ci).split(" (", 1)[1].rstrip(")").capitalize() + ".")
+    contempt = res.records(ctx.ds).contempt
+    if contempt is not None and contempt.total():
+        st.caption(contempt.text())
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(figures.f1_bars(t["report"]), key="f1_chart")
@@ -32,12 +43,28 @@ def render(ctx: Context) -> None:
         balance = pd.DataFrame({"true": df["label"].value_counts(),
                                 "predicted": df["pred"].value_counts()}).reindex(EMOTIONS)
         st.plotly_chart(figures.class_balance(balance.fillna(0)), key="balance_chart")
+    slices(df)
     st.markdown("**Top confusions** — open them on the *Confusion matrix* page")
     st.dataframe(t["top"], hide_index=True,
                  column_config={"rate": st.column_config.NumberColumn(format="percent"),
                                 "share": st.column_config.NumberColumn(format="percent"),
                                 "mean_confidence": st.column_config.NumberColumn(
                                     format="%.2f")})
+
+
+def slices(df: pd.DataFrame) -> None:
+    """Metrics per subject, sequence, split or source, when the table has several."""
+    from ...analysis.slices import by_slice
+    from ...viz import figures
+
+    columns = [c for c in SLICES if c in df.columns and df[c].nunique() > 1]
+    if not columns:
+        return
+    by = ui(st.selectbox, "by", "Metrics by", columns)
+    table = by_slice(df, by)
+    st.plotly_chart(figures.slice_bars(table), key="slice_chart")
+    st.dataframe(table, column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                       for c in ("accuracy", "macro_f1", "weighted_f1", "ece")})
 
 
 PAGE = Page("overview", "Overview", 10, render)
