@@ -30,15 +30,22 @@ NormOpt = Annotated[Optional[str], typer.Option(help="0..1, -1..1, 0..255 or MEA
 LabelOrderOpt = Annotated[Optional[str], typer.Option(
     "--label-order", help="Model output order: fer2013, ferplus, or comma-separated names.")]
 OutputOpt = Annotated[Optional[str], typer.Option(help="Model output: logits, probs, log_probs.")]
+PresetOpt = Annotated[Optional[str], typer.Option(
+    help="Named preprocessing and label order of a Keras project: face_classification "
+         "(x/127.5-1), emotion-detection (x/255, alphabetical classes).")]
 
 
 def _model(spec: str, arch: str | None = None, trust: bool = False, input_size: int | None = None,
            channels: int | None = None, normalize: str | None = None,
-           label_order: str | None = None, output: str | None = None):
+           label_order: str | None = None, output: str | None = None,
+           preset: str | None = None):
     from .models.load import load_model
 
-    return load_model(spec, arch=arch, trust=trust, input_size=input_size, channels=channels,
-                      normalize=normalize, labels=label_order, output=output)
+    m = load_model(spec, arch=arch, trust=trust, input_size=input_size, channels=channels,
+                   normalize=normalize, labels=label_order, output=output, preset=preset)
+    if m.card.info.get("assumed"):
+        typer.echo(f"note: {m.card.info['assumed']}", err=True)
+    return m
 
 
 def _data(spec: str, split: str | None, labels: str = "fer2013", ferplus: Path | None = None):
@@ -88,11 +95,12 @@ def predict(model: ModelOpt, data: DataOpt,
             labels: LabelsOpt = "fer2013", ferplus: FerplusOpt = None, arch: ArchOpt = None,
             trust: TrustOpt = False, input_size: InputSizeOpt = None,
             channels: ChannelsOpt = None, normalize: NormOpt = None,
-            label_order: LabelOrderOpt = None, output: OutputOpt = None) -> None:
+            label_order: LabelOrderOpt = None, output: OutputOpt = None,
+            preset: PresetOpt = None) -> None:
     """Write the predictions table (parquet) of a model on a data set."""
     from .predict import predict as run, save_table
 
-    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
+    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output, preset)
     df = run(m, _data(data, split, labels, ferplus), tta=tta)
     save_table(df, out)
     typer.echo(f"wrote {len(df)} predictions to {out}")
@@ -105,6 +113,7 @@ def evaluate(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
              trust: TrustOpt = False, input_size: InputSizeOpt = None,
              channels: ChannelsOpt = None, normalize: NormOpt = None,
              label_order: LabelOrderOpt = None, output: OutputOpt = None,
+             preset: PresetOpt = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
              update_card: Annotated[bool, typer.Option(
                  help="Write the metrics (with and without TTA) into the zoo entry's card.json."
@@ -119,7 +128,7 @@ def evaluate(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
 
     if half and not update_card:
         raise FervizError("--half rewrites a zoo entry's weights: use it with --update-card")
-    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
+    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output, preset)
     records = _data(data, split, labels, ferplus)
     fp32 = None
     if half:
@@ -239,7 +248,8 @@ def report(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
            labels: LabelsOpt = "fer2013", ferplus: FerplusOpt = None, arch: ArchOpt = None,
            trust: TrustOpt = False, input_size: InputSizeOpt = None,
            channels: ChannelsOpt = None, normalize: NormOpt = None,
-           label_order: LabelOrderOpt = None, output: OutputOpt = None) -> None:
+           label_order: LabelOrderOpt = None, output: OutputOpt = None,
+           preset: PresetOpt = None) -> None:
     """Write the self-contained HTML error report of a model on a data set."""
     import pandas as pd
 
@@ -261,7 +271,7 @@ def report(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
             other, other_name = pd.read_parquet(compare_preds), compare_preds.name
         except (OSError, ValueError) as e:
             raise FervizError(f"{compare_preds}: not a readable parquet table ({e})") from e
-    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
+    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output, preset)
     records = _data(data, split, labels, ferplus)
     df = run(m, records, tta=tta)
     if compare:
@@ -324,6 +334,7 @@ def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.
              no_detect: Annotated[bool, typer.Option(
                  "--no-detect", help="Treat the whole image as one face.")] = False,
              regions: RegionsOpt = None, arch: ArchOpt = None, trust: TrustOpt = False,
+             preset: PresetOpt = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
              ) -> None:
     """Explain the faces of one photo: a PNG panel per face (face, emotion probabilities,
@@ -337,7 +348,7 @@ def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.
         model, note = default_model()
     if note and not as_json:
         typer.echo(f"note: {note}", err=True)
-    m = _model(model, arch, trust)
+    m = _model(model, arch, trust, preset=preset)
     region_spec = None
     if regions is not None:
         from .explain.regions import load_regions
@@ -416,6 +427,25 @@ def regions(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
     shown.insert(0, "n", table["n"])
     typer.echo(shown.to_string(float_format=lambda v: f"{v:.1f}",
                                formatters={"n": lambda v: "" if np.isnan(v) else f"{int(v)}"}))
+
+
+@app.command()
+def convert(model: Annotated[str, typer.Argument(help="Keras model file (.h5, .hdf5, .keras).")],
+            out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write: card.json "
+                                              "and weights.safetensors (load it with -m).")],
+            preset: PresetOpt = None, normalize: NormOpt = None,
+            label_order: LabelOrderOpt = None, trust: TrustOpt = False,
+            force: Annotated[bool, typer.Option(help="Overwrite a model in --out.")] = False
+            ) -> None:
+    """Copy a Keras model's weights into the registered network it matches layer for layer."""
+    from .models.convert import convert as run
+
+    card, diff = run(model, out, force=force, preset=preset, trust=trust, normalize=normalize,
+                     labels=label_order)
+    if card.info.get("assumed"):
+        typer.echo(f"note: {card.info['assumed']}", err=True)
+    typer.echo(f"wrote {out}: {card.arch}, {card.params:,} parameters, outputs within "
+               f"{diff:.1g} of the Keras model's")
 
 
 def main() -> None:
