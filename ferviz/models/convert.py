@@ -107,36 +107,44 @@ def keras_units(model: Any) -> list[_Unit]:
     Raises:
         FervizError: nested models, shared layers or layers with unconvertible weights.
     """
+    graph = model._functional if type(model).__name__ == "Sequential" else model
+    in_graph = {id(n) for nodes in graph._nodes_by_depth.values() for n in nodes}
     units: list[_Unit] = []
     last: dict[int, int] = {}  # id(layer) -> index of its last unit
 
-    def feeders(layer: Any) -> tuple[frozenset[int], tuple | None]:
+    def node_of(layer: Any) -> Any:
+        nodes = [n for n in layer._inbound_nodes if id(n) in in_graph]
+        if len(nodes) != 1 or type(layer).__name__ in ("Functional", "Sequential"):
+            raise FervizError(f"layer {layer.name} is a nested model or used twice")
+        return nodes[0]
+
+    def feeders(node: Any) -> tuple[frozenset[int], tuple | None]:
         found: set[int] = set()
         flat = None
-        for parent in (n.operation for n in layer._inbound_nodes[0].parent_nodes):
-            if id(parent) in last:
-                found.add(last[id(parent)])
-            elif type(parent).__name__ == "InputLayer":
+        for parent in node.parent_nodes:
+            layer = parent.operation
+            if id(layer) in last:
+                found.add(last[id(layer)])
+            elif type(layer).__name__ == "InputLayer":
                 found.add(-1)
             else:
                 up, up_flat = feeders(parent)
                 found |= up
                 flat = flat or up_flat
-                if type(parent).__name__ == "Flatten" and len(parent.input.shape) == 4 and \
-                        getattr(parent, "data_format", "channels_last") == "channels_last":
-                    flat = tuple(parent.input.shape[1:])
+                if type(layer).__name__ == "Flatten" and len(layer.input.shape) == 4 and \
+                        getattr(layer, "data_format", "channels_last") == "channels_last":
+                    flat = tuple(layer.input.shape[1:])
         return frozenset(found), flat
 
     for layer in model.layers:
         kind = type(layer).__name__
-        if kind in ("Functional", "Sequential") or len(layer._inbound_nodes) > 1:
-            raise FervizError(f"layer {layer.name} is a nested model or used twice")
+        node = node_of(layer)
         if kind not in _WEIGHTED:
             if layer.weights:
                 raise FervizError(f"layer {layer.name} ({kind}) has weights ferviz cannot "
                                   "convert")
             continue
-        feeds, flat = feeders(layer)
+        feeds, flat = feeders(node)
         new = _keras_layer_units(layer, flat if kind == "Dense" else None)
         new[0].feeds = feeds
         for i, unit in enumerate(new[1:], len(units)):
@@ -210,16 +218,20 @@ def _pair(k_units: list[_Unit], t_units: list[_Unit]) -> list[int]:
     return [twin[i] for i in range(len(k_units))]
 
 
-def _difference(keras_net: KerasNet, net: nn.Module, card: ModelCard) -> float:
-    """Largest difference of the outputs on random faces, in the Keras output's space."""
+def _probe(keras_net: KerasNet, card: ModelCard) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random faces (normalised as the card says) and the Keras model's outputs on them."""
     g = torch.Generator().manual_seed(0)
-    x = (torch.rand(4, card.channels, card.input_size, card.input_size, generator=g)
+    x = (torch.rand(2, card.channels, card.input_size, card.input_size, generator=g)
          - card.mean) / card.std
     with torch.no_grad():
-        want, got = keras_net(x), net(x)
-    if card.output == "probs":
+        return x, keras_net(x)
+
+
+def _difference(want: torch.Tensor, got: torch.Tensor, output: str) -> float:
+    """Largest difference of native outputs from the Keras ones, in the Keras output's space."""
+    if output == "probs":
         want, got = want.clamp_min(1e-7).log(), F.softmax(got, 1).clamp_min(1e-7).log()
-    elif card.output == "log_probs":
+    elif output == "log_probs":
         got = F.log_softmax(got, 1)
     return float((want - got).abs().max())
 
@@ -237,29 +249,32 @@ def to_native(model: FERModel) -> tuple[nn.Module, str, float]:
         raise FervizError(f"{model.card.name}: only Keras models convert")
     k_units = keras_units(model.net.keras_model)
     n_out = model.net.keras_model.outputs[0].shape[-1]
-    reasons = []
+    x, want = None, None
+    mismatches = []
     for arch in list_models():
         try:
             with torch.device("meta"):
                 probe, _ = create_model(arch, num_classes=n_out)
             _pair(k_units, torch_units(probe))
-        except Exception as e:  # a candidate that cannot be built or traced is no match
-            reasons.append((1, f"{arch}: {e}"))
+        except Exception:  # a candidate that cannot be built, traced or paired is no match
             continue
         net, _ = create_model(arch, num_classes=n_out)
         t_units = torch_units(net)
         for ku, j in zip(k_units, _pair(k_units, t_units)):
             ku.fill(t_units[j].module)
         net.eval()
-        diff = _difference(model.net, net, model.card)
+        if x is None:
+            x, want = _probe(model.net, model.card)
+        with torch.no_grad():
+            diff = _difference(want, net(x), model.card.output)
         if diff <= TOLERANCE:
             return net, arch, diff
-        reasons.append((0, f"{arch} pairs layer for layer but its outputs differ by {diff:.3g} "
-                           "(padding, pooling or activations differ)"))
-    closest = min(reasons)[1] if reasons else "no architectures registered"
+        mismatches.append(f"{arch} has the same weight layers but its outputs differ by "
+                          f"{diff:.3g}: padding, pooling or activations differ")
+    why = mismatches[0] if mismatches else \
+        f"none of {', '.join(list_models())} has the same weight layers"
     raise FervizError(f"{model.card.name}: no registered architecture matches this Keras model "
-                      f"(closest: {closest}); use the file as it is (-m), which runs it "
-                      "through Keras")
+                      f"({why}); use the file as it is (-m), which runs it through Keras")
 
 
 def convert(spec: str, out: str | Path, force: bool = False, **load_options: Any
