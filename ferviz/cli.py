@@ -442,8 +442,8 @@ def convert(model: Annotated[str, typer.Argument(help="Keras model file (.h5, .h
 
     card, diff = run(model, out, force=force, preset=preset, trust=trust, normalize=normalize,
                      labels=label_order)
-    if card.info.get("assumed"):
-        typer.echo(f"note: {card.info['assumed']}", err=True)
+    if card.info["assumed_at_conversion"]:
+        typer.echo(f"note: {card.info['assumed_at_conversion']}", err=True)
     typer.echo(f"wrote {out}: {card.arch}, {card.params:,} parameters, outputs within "
                f"{diff:.1g} of the Keras model's")
 

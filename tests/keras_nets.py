@@ -109,4 +109,4 @@ def keras_probs(model, x: torch.Tensor, mean: float = 0.0, std: float = 1.0) -> 
         x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear",
                                             align_corners=False)
     with torch.no_grad():
-        return model(((x - mean) / std).permute(0, 2, 3, 1))
+        return model(((x - mean) / std).permute(0, 2, 3, 1)).cpu()

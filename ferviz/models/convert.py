@@ -301,8 +301,8 @@ def convert(spec: str, out: str | Path, force: bool = False, **load_options: Any
     card = replace(model.card, arch=arch, name=out.name, output="logits",
                    cam_layer=default_card(arch).cam_layer, params=0,
                    source=f"converted by ferviz from the Keras file {Path(spec).name}",
-                   info={**{k: v for k, v in model.card.info.items() if k != "keras"},
-                         "converted_from": Path(spec).name, "max_difference": diff})
+                   info={"converted_from": Path(spec).name, "max_difference": diff,
+                         "assumed_at_conversion": model.card.info.get("assumed", "")})
     out.mkdir(parents=True, exist_ok=True)
     zoo.write_weights(net, out)
     card = replace(card, params=sum(p.numel() for p in net.parameters()))

@@ -128,7 +128,8 @@ def load_keras(path: Path, trust: bool = False) -> tuple[KerasNet, ModelCard]:
                           "the file: pass --trust if you trust it")
     keras = import_keras()
     try:
-        model = keras.saving.load_model(str(path), compile=False, safe_mode=not trust)
+        with keras.device("cpu"):  # like every ferviz model; explain / predict move it
+            model = keras.saving.load_model(str(path), compile=False, safe_mode=not trust)
     except Exception as e:  # Keras raises many unrelated types for files it cannot rebuild
         custom = sorted({c for c in classes if not hasattr(keras.layers, c)} -
                         {"Functional", "Sequential", "Model"})
@@ -205,6 +206,7 @@ class KerasNet(nn.Module):
         super().__init__()
         self.keras_model = model
         self.channels_last = channels_last
+        self._device_scope = import_keras().device
         self.taps = nn.ModuleDict()
         self._spatial: list[tuple[str, Any]] = []  # (tap name, Keras layer) in call order
         seen: list[tuple[Any, int]] = []
@@ -227,7 +229,8 @@ class KerasNet(nn.Module):
                 self._spatial.append((name, layer))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.keras_model(x.permute(0, 2, 3, 1) if self.channels_last else x)
+        with self._device_scope(str(x.device)):  # else Keras moves inputs to its default device
+            return self.keras_model(x.permute(0, 2, 3, 1) if self.channels_last else x)
 
     def default_cam(self) -> str:
         """``taps.<name>`` of the last convolution, or of its input when that convolution is a
