@@ -23,7 +23,8 @@ LabelsOpt = Annotated[str, typer.Option(help="fer2013, ferplus-majority or ferpl
 FerplusOpt = Annotated[Optional[Path], typer.Option(help="FER+ votes (fer2013new.csv).")]
 ArchOpt = Annotated[Optional[str], typer.Option(help="Architecture of a state dict: registered "
                                                 "name or file.py:ClassName.")]
-TrustOpt = Annotated[bool, typer.Option(help="Allow unpickling a whole model (runs its code).")]
+TrustOpt = Annotated[bool, typer.Option(help="Allow unpickling a whole model or Keras Lambda "
+                                        "layers (runs code from the file).")]
 InputSizeOpt = Annotated[Optional[int], typer.Option(help="Model input side, e.g. 64.")]
 ChannelsOpt = Annotated[Optional[int], typer.Option(help="Model input channels (1 or 3).")]
 NormOpt = Annotated[Optional[str], typer.Option(help="0..1, -1..1, 0..255 or MEAN,STD.")]
