@@ -115,6 +115,8 @@ class ModelSpec:
         arch: architecture of a state dict: registered name or ``file.py:ClassName``.
         trust: allow running code from the file (unpickling a whole model).
         input_size, channels, normalize, label_order, output: card overrides.
+        preset: named preprocessing and label order of a Keras project
+            (``face_classification``, ``emotion-detection``).
     """
 
     model: str
@@ -125,18 +127,27 @@ class ModelSpec:
     normalize: str | None = None
     label_order: str | None = None
     output: str | None = None
+    preset: str | None = None
 
     def options(self) -> dict[str, Any]:
         """The card overrides that are set, as :func:`ferviz.models.load.load_model` takes them."""
         names = {"label_order": "labels"}
-        skip = {"model", "arch", "trust"}
+        skip = {"model", "arch", "trust", "preset"}
         return {names.get(f.name, f.name): getattr(self, f.name) for f in fields(self)
                 if f.name not in skip and getattr(self, f.name) is not None}
 
     def load(self) -> FERModel:
+        """The model; what was assumed about a file without a card (a Keras file's
+        preprocessing, say) is noted on stderr."""
+        import sys
+
         from .models.load import load_model
 
-        return load_model(self.model, arch=self.arch, trust=self.trust, **self.options())
+        m = load_model(self.model, arch=self.arch, trust=self.trust, preset=self.preset,
+                       **self.options())
+        if m.card.info.get("assumed"):
+            print(f"note: {m.card.info['assumed']}", file=sys.stderr)
+        return m
 
     def is_zoo(self) -> bool:
         from .models import zoo

@@ -170,3 +170,27 @@ def dashboard(ctx: typer.Context) -> None:
         os.execv(argv[0], argv)  # streamlit takes this process over (signals reach it)
     except OSError as e:
         raise FervizError(f"cannot start streamlit ({e})") from e
+
+
+@app.command()
+def convert(model: Annotated[str, typer.Argument(help="Keras model file (.h5, .hdf5, .keras).")],
+            out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write: card.json "
+                                              "and weights.safetensors (load it with -m).")],
+            preset: Annotated[Optional[str], typer.Option(
+                help="face_classification or emotion-detection.")] = None,
+            normalize: Annotated[Optional[str], typer.Option(
+                help="0..1, -1..1, 0..255 or MEAN,STD.")] = None,
+            label_order: Annotated[Optional[str], typer.Option(
+                help="fer2013, ferplus, or comma-separated names.")] = None,
+            trust: Annotated[bool, typer.Option(help="Allow Keras Lambda layers (runs code).")]
+            = False, force: Force = False) -> None:
+    """Copy a Keras model's weights into the registered network it matches layer for layer,
+    so every fast path applies."""
+    from ..models.convert import convert as run
+
+    card, diff = run(model, out, force=force, preset=preset, trust=trust, normalize=normalize,
+                     labels=label_order)
+    if card.info["assumed_at_conversion"]:
+        typer.echo(f"note: {card.info['assumed_at_conversion']}", err=True)
+    typer.echo(f"wrote {out}: {card.arch}, {card.params:,} parameters, outputs within "
+               f"{diff:.1g} of the Keras model's")

@@ -30,7 +30,8 @@ def _model_params(prefix: str, required: bool, what: str) -> list[inspect.Parame
         (f"{p}arch", Annotated[Optional[str], opt(help="Architecture of a state dict: "
                                                   "registered name or file.py:ClassName.")]),
         (f"{p}trust", Annotated[bool, opt(help="Allow running code from the model file "
-                                          "(unpickling a whole model).")]),
+                                          "(unpickling a whole model, a file.py architecture "
+                                          "named by a sidecar, Keras Lambda layers).")]),
         (f"{p}input_size", Annotated[Optional[int], opt(help="Model input side, e.g. 64.")]),
         (f"{p}channels", Annotated[Optional[int], opt(help="Model input channels (1 or 3).")]),
         (f"{p}normalize", Annotated[Optional[str], opt(help="0..1, -1..1, 0..255 or "
@@ -39,6 +40,9 @@ def _model_params(prefix: str, required: bool, what: str) -> list[inspect.Parame
                                                          "ferplus, or comma-separated names.")]),
         (f"{p}output", Annotated[Optional[str], opt(help="Model output: logits, probs, "
                                                     "log_probs.")]),
+        (f"{p}preset", Annotated[Optional[str], opt(
+            help="Preprocessing and label order of a Keras project: face_classification "
+                 "(x/127.5-1), emotion-detection (x/255, alphabetical classes).")]),
     ]
     defaults = {f"{p}trust": False}
     return [inspect.Parameter(n, KW, annotation=a,

@@ -1,9 +1,10 @@
 """Load any model ferviz supports and return it as a :class:`FERModel`.
 
-Accepted specs: a zoo name; a state dict (``.safetensors``, ``.pt``, ``.pth``, ``.bin``; also
-dicts that wrap it under a key) with an architecture (registered name or
-``path/to/file.py:ClassName``); TorchScript; ONNX; and a fully pickled ``nn.Module`` only with
-``trust=True``.
+Accepted specs: a zoo name or a folder laid out like a zoo entry; a state dict
+(``.safetensors``, ``.pt``, ``.pth``, ``.bin``; also dicts that wrap it under a key) with an
+architecture (registered name or ``path/to/file.py:ClassName``); TorchScript; ONNX; Keras
+``.h5`` / ``.hdf5`` / ``.keras`` files (see :mod:`ferviz.models.keras`); and a fully pickled
+``nn.Module`` only with ``trust=True``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..errors import FervizError
 from . import zoo
 from .card import ModelCard
 from .fermodel import Ensemble, FERModel
+from .keras import KERAS_SUFFIXES
 from .registry import create_model
 
 STATE_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".ckpt")
@@ -29,25 +31,34 @@ WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights", "em
 
 
 def load_model(spec: str, arch: str | None = None, trust: bool = False,
-               arch_kwargs: dict[str, Any] | None = None, **options: Any) -> FERModel:
+               arch_kwargs: dict[str, Any] | None = None, preset: str | None = None,
+               **options: Any) -> FERModel:
     """Load a model from a zoo name or a file.
 
     Args:
         spec: zoo entry name, or a path to weights / TorchScript / ONNX / a pickled module.
         arch: architecture of a state dict: a registered name or ``file.py:ClassName``. A
             sidecar ``<weights>.json`` card may give it (and any option) instead.
-        trust: allow unpickling a whole ``nn.Module`` (runs code from the file).
+        trust: allow unpickling a whole ``nn.Module`` or Keras Lambda layers (runs code from
+            the file).
         arch_kwargs: constructor keyword arguments for a ``file.py:ClassName`` architecture.
+        preset: named card options (normalisation, label order) under the sidecar and
+            ``options``, e.g. ``face_classification``; see :data:`ferviz.models.keras.PRESETS`.
         **options: card overrides (input_size, channels, normalize, labels, output,
             cam_layer); see :meth:`ModelCard.with_options`.
 
     Raises:
         FervizError: for every input ferviz cannot load, with the reason.
     """
-    if zoo.exists(spec):
-        model = _load_zoo(spec)
-        return _finish(model.net, model.card.with_options(**options))
+    preset_opts = {}
+    if preset is not None:
+        from .keras import preset_options
+
+        preset_opts = preset_options(preset)
     path = Path(spec)
+    if zoo.exists(spec) or (path / "card.json").is_file():
+        model = _load_entry(_zoo_folder(spec) if zoo.exists(spec) else path)
+        return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options))
     if not path.exists():
         raise FervizError(f"{spec}: neither a file nor a zoo model (zoo: "
                           f"{', '.join(zoo.names()) or 'empty'})")
@@ -57,6 +68,15 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
     suffix = path.suffix.lower()
     if suffix == ".onnx":
         net, card = _load_onnx(path), ModelCard(arch="onnx", name=path.name)
+    elif suffix in KERAS_SUFFIXES:
+        from .keras import load_keras, with_assumptions
+
+        if arch is not None:
+            raise FervizError(f"{path}: a Keras model file carries its architecture; --arch is "
+                              "for state dicts")
+        net, card = load_keras(path, trust)
+        card = with_assumptions(card, {*preset_opts, *card_opts, *(
+            k for k, v in options.items() if v is not None)})
     elif _is_torchscript(path):
         net, card = torch.jit.load(str(path), map_location="cpu"), \
             ModelCard(arch="torchscript", name=path.name)
@@ -73,7 +93,8 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
         net, card = obj, ModelCard(arch=type(obj).__name__, name=path.name)
     else:
         raise FervizError(f"{path}: unknown model file type {suffix!r}")
-    card = card.with_options(**{k: v for k, v in card_opts.items() if k in _OPTION_KEYS})
+    card = card.with_options(**preset_opts).with_options(
+        **{k: v for k, v in card_opts.items() if k in _OPTION_KEYS})
     return _finish(net, card.with_options(**options))
 
 
@@ -214,11 +235,20 @@ def _load_onnx(path: Path) -> nn.Module:
         raise FervizError(f"{path}: cannot convert this ONNX model ({type(e).__name__}: {e})") from e
 
 
-def _load_zoo(name: str) -> FERModel:
-    card = zoo.card(name)
+def _load_entry(folder: Path) -> FERModel:
+    """A zoo entry (or a folder laid out like one, e.g. ``ferviz convert``'s output)."""
+    card = ModelCard.read(folder / "card.json")
     members = card.members
     if members:  # an ensemble entry: its card lists member zoo names, it has no weights
-        return FERModel(Ensemble([_load_zoo(m) for m in members]), card)
+        return FERModel(Ensemble([_load_entry(_zoo_folder(m)) for m in members]), card)
+    weights = folder / zoo.WEIGHTS
+    if not weights.is_file():
+        raise FervizError(f"{folder}: has no {zoo.WEIGHTS}")
     net, _ = create_model(card.arch, num_classes=len(card.labels))
-    load_weights(net, read_state_dict(zoo.weights(name)), zoo.weights(name))
+    load_weights(net, read_state_dict(weights), weights)
     return FERModel(net, card)
+
+
+def _zoo_folder(name: str) -> Path:
+    zoo.card(name)  # raises, naming the zoo's entries, when there is no such entry
+    return zoo.root() / name
