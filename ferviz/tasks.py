@@ -188,13 +188,28 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
         m2 = compare.load()
         other, other_name = predictions(m2, records, tta), m2.card.name or compare.model
     info = {"data": records.name or ds.data, "split": ds.split or "all",
-            "predictions": "with TTA" if tta else "without TTA"}
+            "predictions": "with TTA" if tta else "without TTA", **data_notes(df, records, ds)}
     title = f"{m.card.name or ms.model} on {records.name or ds.data}" + \
         (f" [{ds.split}]" if ds.split else "")
     html = build_html(df, records.images(), model=m, model_card=m.card.to_dict(),
                       data_info=info, compare=other, compare_name=other_name, options=opts,
                       title=title)
     return write_report(html, out, force=force)
+
+
+def data_notes(df: pd.DataFrame, records: Records, ds: DataSpec) -> dict[str, str]:
+    """What a report's data card says beyond the counts: the interval (clustered by subject
+    when known), the contempt policy and a train/test leak."""
+    from .analysis.groups import default_cluster, describe, intervals
+    from .audit import leak_check, leak_line
+
+    notes = {"intervals": describe(intervals(df, default_cluster(df)))}
+    if records.contempt is not None:
+        notes["contempt"] = records.contempt.text()
+    leak = leak_line(leak_check(ds.data, ds.split, records))
+    if leak:
+        notes["leak"] = leak.removeprefix("warning: ")
+    return notes
 
 
 def read_table(path: Path) -> pd.DataFrame:

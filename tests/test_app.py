@@ -372,3 +372,21 @@ def test_a_tampered_url_falls_back_to_defaults():
     at.sidebar.radio(key="w_page").set_value("inspector").run()
     ok(at)
     assert at.multiselect(key="w_methods").value == ["gradcam"]
+
+
+def test_a_ck_style_folder_shows_subjects_contempt_and_its_audit(monkeypatch, tmp_path):
+    from dataset_folders import build_ck
+
+    root = build_ck(tmp_path / "ck")
+    monkeypatch.setenv("FERVIZ_DATA", str(root))
+    monkeypatch.setenv("FERVIZ_ROOTS", str(tmp_path))
+    at = app()
+    ok(at)
+    assert "subject" in at.selectbox(key="w_by").options
+    assert any("cluster bootstrap over" in c.value and "subjects" in c.value
+               for c in at.caption)
+    assert at.sidebar.selectbox(key="w_contempt").value == ""
+    at.sidebar.radio(key="w_page").set_value("audit").run()
+    ok(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Faces"].replace(",", "")) > 0 and "Exact duplicates" in metrics

@@ -225,3 +225,18 @@ def test_cli_report(tmp_path, synth_model):
     save_table(predict(synth_model, open_data("synth", split="val")), other)
     res = runner.invoke(app, [*args, "--force", "--compare-preds", str(other)])
     assert isinstance(res.exception, FervizError) and "different faces" in str(res.exception)
+
+
+def test_report_of_a_ck_style_folder_states_subjects_contempt_and_leaks(tmp_path):
+    from dataset_folders import build_ck
+
+    from ferviz import tasks
+    from ferviz.specs import DataSpec, ModelSpec
+
+    root = build_ck(tmp_path / "ck")
+    path = tasks.report(ModelSpec("fer_synth_cnn"), DataSpec(str(root), "test"),
+                        tmp_path / "r.html", saliency=())
+    html = path.read_text()
+    assert "cluster bootstrap over" in html and "subjects" in html
+    assert "contempt" in html and "dropped" in html.lower()
+    assert "copies of training faces" in html or "duplicate" in html.lower()

@@ -50,7 +50,8 @@ class Options:
         max_saliency: faces explained in the top-confusion galleries, at most.
         regions_per_class: most confident faces per predicted class in the region table.
         disagreements: faces shown where two compared tables disagree.
-        slices: columns to break the metrics down by (shown when they hold two values or more).
+        slices: columns to break the metrics down by (shown when they hold two values or more;
+            subjects and sequences when the data names them).
     """
 
     top_k: int = 6
@@ -65,7 +66,7 @@ class Options:
     max_saliency: int = 100
     regions_per_class: int = 10
     disagreements: int = 12
-    slices: Sequence[str] = field(default=("split", "source"))
+    slices: Sequence[str] = field(default=("split", "source", "subject", "sequence"))
 
     def __post_init__(self) -> None:
         counts = ("top_k", "per_confusion", "per_cell", "ambiguous", "max_saliency",

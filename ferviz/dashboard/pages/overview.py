@@ -34,7 +34,7 @@ def render(ctx: Context) -> None:
     c[3].metric("Labelled faces", f"{s['n']:,}")
     st.caption(describe(ci).split(" (", 1)[1].rstrip(")").capitalize() + ".")
     contempt = res.records(ctx.ds).contempt
-    if contempt is not None and contempt.total():
+    if contempt is not None and contempt.total:
         st.caption(contempt.text())
     left, right = st.columns([3, 2])
     with left:
