@@ -34,7 +34,8 @@ def predict_to_file(ms: ModelSpec, ds: DataSpec, out: Path, tta: bool, force: bo
     from .predict import save_table
 
     check_output(out, force)
-    df = predictions(ms.load(), ds.open(), tta)
+    records = ds.open()  # bad data fails before the model is loaded (and torch imported)
+    df = predictions(ms.load(), records, tta)
     write_or_keep(out, lambda path: save_table(df, path))
     return len(df)
 
@@ -70,7 +71,8 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
         from .models.card_metrics import entry_folder
 
         entry_folder(ms.model)  # fail before any work
-    m, records = ms.load(), ds.open()
+    records = ds.open()
+    m = ms.load()
     notes = []
     if ds.split is None and len(set(map(str, records.splits))) > 1:
         notes.append(f"no --split given: scored all splits together "
@@ -155,7 +157,8 @@ def finetune(ms: ModelSpec, ds: DataSpec, out: Path, force: bool = False,
     from .train import finetune as run
 
     check_output(out / "card.json", force)
-    return run(ms.load(), ds.open(), out, log=lambda _: None, **options)
+    photos = ds.open()
+    return run(ms.load(), photos, out, log=lambda _: None, **options)
 
 
 def ensemble(members: list[str], out: Path, force: bool = False):
@@ -182,7 +185,8 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
     other, other_name = None, ""
     if compare_preds:
         other, other_name = read_table(compare_preds), compare_preds.name
-    m, records = ms.load(), ds.open()
+    records = ds.open()
+    m = ms.load()
     df = predictions(m, records, tta)
     if compare:
         m2 = compare.load()
@@ -239,7 +243,8 @@ def regions(ms: ModelSpec, ds: DataSpec, method: str, target: str, by: str,
     if limit is not None and limit < 1:
         raise FervizError(f"--limit must be at least 1, not {limit}")
     spec = load_regions(regions_file) if regions_file else None
-    m, records = ms.load(), ds.open()
+    records = ds.open()
+    m = ms.load()
     if limit is not None:
         records = records.select(slice(0, limit))
     known = records.labels >= 0
