@@ -288,8 +288,8 @@ def saliency(image: Path, ms: ModelSpec | None, methods: list[str] | None, targe
         name, note = default_model()
         ms = ModelSpec(name)
     spec = load_regions(regions_file) if regions_file is not None else None
-    m = ms.load()
     records = load_photo(image, detect="auto" if detect else "never")
+    m = ms.load()
     paths = output_paths(image, len(records), out, force)
     for p in paths:
         check_output(p, force)
