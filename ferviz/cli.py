@@ -324,43 +324,24 @@ def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.
              no_detect: Annotated[bool, typer.Option(
                  "--no-detect", help="Treat the whole image as one face.")] = False,
              regions: RegionsOpt = None, arch: ArchOpt = None, trust: TrustOpt = False,
+             all_faces: Annotated[bool, typer.Option(
+                 "--all-faces", help="Keep every detected box (default: drop boxes much "
+                 "smaller than the largest face, or with no eye in them).")] = False,
+             check: Annotated[bool, typer.Option(
+                 "--check", help="Run (or read cached) trust checks of each method on this "
+                 "model: sanity (model randomisation) and faithfulness badges.")] = False,
              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
              ) -> None:
     """Explain the faces of one photo: a PNG panel per face (face, emotion probabilities,
-    one overlay per method with region shares) and the top-3 emotions."""
-    from .explain.photo import DEFAULT_METHODS, default_model, explain_photo, output_paths
-    from .explain.registry import get_method
+    one overlay per method captioned with its off-face and region shares), an overview image
+    with numbered boxes when there are several faces, and the top-3 emotions."""
+    from .explain.panels import run
 
-    methods = [get_method(m).name for m in (method or DEFAULT_METHODS)]
-    note = None
-    if model is None:
-        model, note = default_model()
-    if note and not as_json:
-        typer.echo(f"note: {note}", err=True)
-    m = _model(model, arch, trust)
-    region_spec = None
-    if regions is not None:
-        from .explain.regions import load_regions
-
-        region_spec = load_regions(regions)
-    from .data.photos import load_photo
-
-    records = load_photo(image, detect="never" if no_detect else "auto")
-    paths = output_paths(image, len(records), out, force)
-    faces = explain_photo(records, m, methods, target, region_spec)
-    from .viz.overlays import PanelMap, write_panel
-
-    for f, path in zip(faces, paths):
-        maps = [PanelMap(f"{name} ({s.target_names()[0]})", s.maps[0], f.shares[name])
-                for name, s in f.maps.items()]
-        write_panel(path, f.face, f.probs, maps, f"{f.id}  -  {m.card.name}", force=force)
-    if as_json:
-        typer.echo(json.dumps({"model": m.card.name, "note": note, "faces": [
-            f.to_dict(str(p)) for f, p in zip(faces, paths)]}, indent=1))
-        return
-    for f, path in zip(faces, paths):
-        top = ", ".join(f"{e} {p * 100:.1f}%" for e, p in f.top())
-        typer.echo(f"{f.id}: {top}  -> {path}")
+    result = run(image, model, method, target, out, force, "never" if no_detect else "auto",
+                 all_faces, regions, check, arch, trust)
+    if result.note and not as_json:
+        typer.echo(f"note: {result.note}", err=True)
+    typer.echo(json.dumps(result.to_dict(), indent=1) if as_json else "\n".join(result.lines()))
 
 
 @app.command()
@@ -416,6 +397,24 @@ def regions(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
     shown.insert(0, "n", table["n"])
     typer.echo(shown.to_string(float_format=lambda v: f"{v:.1f}",
                                formatters={"n": lambda v: "" if np.isnan(v) else f"{int(v)}"}))
+
+
+@app.command()
+def checks(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
+           n: Annotated[int, typer.Option("--n", help="Faces in the sample (seeded).")] = 256,
+           method: MethodOpt = None,
+           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+           ) -> None:
+    """Trust verdicts of every explanation method on a model: sanity (cascading model
+    randomisation, Adebayo et al. 2018) and faithfulness (deletion / insertion vs random)."""
+    from .explain.trust import run_checks
+
+    table, heading = run_checks(model, data, split, n, method)
+    if as_json:
+        typer.echo(table.reset_index().to_json(orient="records", indent=1))
+        return
+    typer.echo(heading)
+    typer.echo(table.drop(columns=["n", "n_random"]).to_string(float_format=lambda v: f"{v:.3f}"))
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ class _Block(nn.Module):
 
 
 class MiniXception(nn.Module):
+    incremental_occlusion = True  # layers and residual sums only: see ferviz.explain.incremental
+
     def __init__(self, num_classes: int = 7) -> None:
         super().__init__()
         self.stem = nn.Sequential(
