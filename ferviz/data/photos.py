@@ -4,7 +4,8 @@ is, and only faces.
 Detection: the frontal-face cascade with its final-stage level weights as the confidence
 (``detectMultiScale3(outputRejectLevels=True)``); then, unless ``all_faces``, boxes much
 smaller than the largest face (side below ``MIN_RELATIVE_SIDE`` of it) are dropped, and so
-are boxes in which the eye cascade finds no eye (the largest face is always kept). Two eyes
+are weak boxes (level weight below ``MIN_SCORE_NO_EYES``) in which the eye cascade finds no
+eye (the largest face is always kept). Two eyes
 level the face: the photo is rotated about the face's centre so the eyes lie on one row
 before the 48x48 crop (FER2013's faces are aligned that way). No weights are downloaded:
 both cascades ship inside ``opencv-python`` (``cv2.data``).
@@ -26,6 +27,7 @@ from .records import Records
 
 DETECT_MODES = ("auto", "always", "never")
 MIN_RELATIVE_SIDE = 0.5  # boxes with a side below this share of the largest face's are dropped
+MIN_SCORE_NO_EYES = 3.0  # a box with no eye in it needs at least this Haar level weight
 MAX_TILT = 30.0  # degrees: a steeper eye line is taken as a wrong eye pair, not a tilt
 Box = tuple[int, int, int, int]
 
@@ -81,7 +83,8 @@ def find_faces(gray: np.ndarray, all_faces: bool = False, min_size: int = 30
     if all_faces or not found:
         return found, 0
     side = max(f.box[2] for f in found)
-    kept = [found[0]] + [f for f in found[1:] if f.box[2] >= MIN_RELATIVE_SIDE * side and f.eyes]
+    kept = [found[0]] + [f for f in found[1:] if f.box[2] >= MIN_RELATIVE_SIDE * side and
+                         (f.eyes or f.score >= MIN_SCORE_NO_EYES)]
     return kept, len(found) - len(kept)
 
 
