@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 import torch
-
 from bench_occlusion import faces
+
 from ferviz.explain import explain
 from ferviz.models.load import load_model
 
@@ -39,14 +39,14 @@ def main() -> None:
     for name in args.models.split(","):
         m = load_model(name).eval()
 
-        def library() -> np.ndarray:
+        def library(m=m) -> np.ndarray:
             cam = GradCAM(model=m, target_layers=[m.cam_layer()])
             try:
                 return cam(input_tensor=x, targets=None)
             finally:
                 cam.activations_and_grads.release()
 
-        def ours():
+        def ours(m=m):
             return explain(m, f, "pred", "gradcam", cache=False, device="cpu", progress=False)
 
         library(), ours()  # warm-up

@@ -14,8 +14,8 @@ import os
 import time
 
 import torch
-
 from bench_occlusion import faces
+
 from ferviz.explain import explain
 from ferviz.models.load import load_model
 

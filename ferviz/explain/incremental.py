@@ -89,7 +89,7 @@ class Axis:
 
 def _geometry(m: nn.Module) -> tuple[tuple[int, int, int, int], ...] | None:
     """Per axis (kernel, stride, pad before, pad after) of a windowed layer, or None."""
-    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)
     if isinstance(m, nn.Conv2d):
         if m.padding_mode != "zeros" or pair(m.dilation) != (1, 1) or isinstance(m.padding, str):
             return None

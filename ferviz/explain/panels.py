@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FervizError
-from .photo import DEFAULT_METHODS, FaceResult, default_model, explain_photo, output_paths
+from .photo import (
+    DEFAULT_METHODS,
+    FaceResult,
+    default_model,
+    explain_photo,
+    output_paths,
+)
 from .registry import get_method
 
 
@@ -75,7 +81,8 @@ def run(image: str | os.PathLike, model: str | None = None, methods: list[str] |
     paths = output_paths(image, len(photo.records), out, force)
     verdicts, check_data = None, None
     if check:
-        from .trust import sample, verdicts as checked
+        from .trust import sample
+        from .trust import verdicts as checked
 
         faces, check_data = sample()
         verdicts = checked(m, faces, names)

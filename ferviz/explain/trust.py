@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import rank_correlation, deletion_insertion, randomised_stages
+from .checks import deletion_insertion, randomised_stages, rank_correlation
 from .core import as_faces, explain, prepared
 from .registry import METHODS, get_method
 
