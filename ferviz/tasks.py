@@ -261,41 +261,32 @@ def regions(ms: ModelSpec, ds: DataSpec, method: str, target: str, by: str,
     return class_table(maps.maps, classes, spec), target, maps.seconds
 
 
-@dataclass
-class PhotoExplanation:
-    """What ``ferviz saliency`` shows: the model used, a note about it, each face's result
-    and the panel written for it."""
-
-    model: str
-    note: str | None
-    faces: list
-    paths: list[Path]
-
-
 def saliency(image: Path, ms: ModelSpec | None, methods: list[str] | None, target: str,
-             out: Path | None, force: bool, detect: bool,
-             regions_file: Path | None) -> PhotoExplanation:
-    """Find, predict and explain the faces of one photo; write a PNG panel per face."""
-    from .data.photos import load_photo
-    from .explain.photo import DEFAULT_METHODS, default_model, explain_photo, output_paths
-    from .explain.registry import get_method
-    from .explain.regions import load_regions
-    from .viz.overlays import PanelMap, write_panel
+             out: Path | None, force: bool, detect: bool, regions_file: Path | None,
+             all_faces: bool = False, check: bool = False):
+    """Find, predict and explain the faces of one photo; write a panel per face (and an
+    overview with numbered boxes when there are several); returns the run's result."""
+    from .panels import run
+    from .explain.photo import default_model
 
-    names = [get_method(m).name for m in (methods or DEFAULT_METHODS)]
     note = None
     if ms is None:
         name, note = default_model()
         ms = ModelSpec(name)
-    spec = load_regions(regions_file) if regions_file is not None else None
-    records = load_photo(image, detect="auto" if detect else "never")
+    return run(image, ms.load, note, methods, target, out, force,
+               "auto" if detect else "never", all_faces, regions_file, check)
+
+
+def checks(ms: ModelSpec, ds: DataSpec, n: int = 256, methods: list[str] | None = None):
+    """Trust verdicts of explanation methods on a model (see :func:`ferviz.explain.trust.
+    trust_table`); returns (table, heading)."""
+    from .explain.trust import THRESHOLD, trust_table
+
+    records = ds.open()
     m = ms.load()
-    paths = output_paths(image, len(records), out, force)
-    for p in paths:
-        check_output(p, force)
-    faces = explain_photo(records, m, names, target, spec)
-    for f, path in zip(faces, paths):
-        maps = [PanelMap(f"{name} ({s.target_names()[0]})", s.maps[0], f.shares[name])
-                for name, s in f.maps.items()]
-        write_panel(path, f.face, f.probs, maps, f"{f.id}  -  {m.card.name}", force=force)
-    return PhotoExplanation(m.card.name, note, faces, paths)
+    table = trust_table(m, records, methods, n=n)
+    heading = (f"{m.card.name} on {ds.name()}: {table['n'].iloc[0]} faces (randomisation on "
+               f"{table['n_random'].iloc[0]}), predicted class; sanity PASS when rho < "
+               f"{THRESHOLD}; faithfulness = (insertion - deletion AUC) minus the same for a "
+               "random pixel order")
+    return table, heading

@@ -21,7 +21,7 @@ LAYERS = [
     {"viz"},
     {"report"},
     {"specs"},
-    {"tasks", "evaluation", "audit", "matrix"},
+    {"tasks", "evaluation", "audit", "matrix", "panels"},
     {"cli", "dashboard", "__main__"},
 ]
 RANK = {c: i for i, layer in enumerate(LAYERS) for c in layer}

@@ -35,19 +35,38 @@ def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.
              force: Force = False,
              no_detect: Annotated[bool, typer.Option(
                  "--no-detect", help="Treat the whole image as one face.")] = False,
+             all_faces: Annotated[bool, typer.Option(
+                 "--all-faces", help="Keep every detected box (default: drop boxes much "
+                 "smaller than the largest face, or with no eye in them).")] = False,
+             check: Annotated[bool, typer.Option(
+                 "--check", help="Run (or read cached) trust checks of each method on this "
+                 "model: sanity (model randomisation) and faithfulness badges.")] = False,
              regions: RegionsOpt = None, as_json: Json = False) -> None:
     """Explain the faces of one photo: a PNG panel per face (face, emotion probabilities,
-    one overlay per method with region shares) and the top-3 emotions."""
-    r = tasks.saliency(image, model, method, target, out, force, not no_detect, regions)
+    one overlay per method captioned with its off-face and region shares), an overview image
+    with numbered boxes when there are several faces, and the top-3 emotions."""
+    r = tasks.saliency(image, model, method, target, out, force, not no_detect, regions,
+                       all_faces, check)
     if r.note and not as_json:
         typer.echo(f"note: {r.note}", err=True)
+    typer.echo(json.dumps(r.to_dict(), indent=1) if as_json else "\n".join(r.lines()))
+
+
+@app.command()
+@model_options()
+@data_options
+def checks(model: ModelSpec, data: DataSpec,
+           n: Annotated[int, typer.Option("--n", help="Faces in the sample (seeded).")] = 256,
+           method: MethodOpt = None, as_json: Json = False) -> None:
+    """Trust verdicts of every explanation method on a model: sanity (cascading model
+    randomisation, Adebayo et al. 2018) and faithfulness (deletion / insertion vs random)."""
+    table, heading = tasks.checks(model, data, n, method)
     if as_json:
-        typer.echo(json.dumps({"model": r.model, "note": r.note, "faces": [
-            f.to_dict(str(p)) for f, p in zip(r.faces, r.paths)]}, indent=1))
+        typer.echo(table.reset_index().to_json(orient="records", indent=1))
         return
-    for f, path in zip(r.faces, r.paths):
-        top = ", ".join(f"{e} {p * 100:.1f}%" for e, p in f.top())
-        typer.echo(f"{f.id}: {top}  -> {path}")
+    typer.echo(heading)
+    typer.echo(table.drop(columns=["n", "n_random"]).to_string(
+        float_format=lambda v: f"{v:.3f}"))
 
 
 @app.command()

@@ -1,42 +1,190 @@
-"""Single photos: every face OpenCV's Haar cascade finds becomes a record."""
+"""Single photos: the faces OpenCV's Haar cascades find, where they are, how sure the detector
+is, and only faces.
+
+Detection: the frontal-face cascade with its final-stage level weights as the confidence
+(``detectMultiScale3(outputRejectLevels=True)``); then, unless ``all_faces``, boxes much
+smaller than the largest face (side below ``MIN_RELATIVE_SIDE`` of it) are dropped, and so
+are weak boxes (level weight below ``MIN_SCORE_NO_EYES``) in which the eye cascade finds no
+eye (the largest face is always kept). Two eyes
+level the face: the photo is rotated about the face's centre so the eyes lie on one row
+before the 48x48 crop (FER2013's faces are aligned that way). No weights are downloaded:
+both cascades ship inside ``opencv-python`` (``cv2.data``).
+"""
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import FervizError
-from .images import crop_face, detect_faces, is_face_crop, read_gray, to_face
+from .images import crop_face, is_face_crop, read_gray, to_face
 from .records import Records
 
 DETECT_MODES = ("auto", "always", "never")
+MIN_RELATIVE_SIDE = 0.5  # boxes with a side below this share of the largest face's are dropped
+MIN_SCORE_NO_EYES = 3.0  # a box with no eye in it needs at least this Haar level weight
+MAX_TILT = 30.0  # degrees: a steeper eye line is taken as a wrong eye pair, not a tilt
+Box = tuple[int, int, int, int]
 
 
-def load_photo(path: str | os.PathLike, detect: str = "auto") -> Records:
+@dataclass(frozen=True)
+class FoundFace:
+    """One detected face: ``box`` (x, y, w, h) in the photo, the detector's confidence
+    (Haar level weight; higher is surer), the eye centres found in it (photo coordinates),
+    and the rotation applied before cropping (degrees, counter-clockwise)."""
+
+    box: Box
+    score: float
+    eyes: tuple[tuple[float, float], ...] = ()
+    angle: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        x, y, w, h = self.box
+        return {"box": {"x": x, "y": y, "w": w, "h": h}, "detector_score": round(self.score, 3),
+                "eyes": [[round(a, 1), round(b, 1)] for a, b in self.eyes],
+                "rotation_degrees": round(self.angle, 2)}
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A decoded photo, its faces as records, and where each was found (``found`` is empty
+    when the whole image was taken as the face)."""
+
+    path: Path
+    gray: np.ndarray
+    records: Records
+    found: list[FoundFace] = field(default_factory=list)
+    dropped: int = 0
+
+
+def _cascade(name: str):
+    import cv2
+
+    return cv2.CascadeClassifier(cv2.data.haarcascades + name)
+
+
+def find_faces(gray: np.ndarray, all_faces: bool = False, min_size: int = 30
+               ) -> tuple[list[FoundFace], int]:
+    """Faces in a grayscale photo, largest first, and how many boxes were dropped as
+    unlikely faces (see the module docstring)."""
+    import cv2
+
+    eq = cv2.equalizeHist(gray)
+    boxes, _, weights = _cascade("haarcascade_frontalface_default.xml").detectMultiScale3(
+        eq, scaleFactor=1.1, minNeighbors=5, minSize=(min_size, min_size),
+        outputRejectLevels=True)
+    found = sorted((FoundFace(tuple(int(v) for v in b), float(s), _eyes(eq, b))
+                    for b, s in zip(boxes, np.ravel(weights))), key=lambda f: -f.box[2] * f.box[3])
+    if all_faces or not found:
+        return found, 0
+    side = max(f.box[2] for f in found)
+    kept = [found[0]] + [f for f in found[1:] if f.box[2] >= MIN_RELATIVE_SIDE * side and
+                         (f.eyes or f.score >= MIN_SCORE_NO_EYES)]
+    return kept, len(found) - len(kept)
+
+
+def _eyes(eq: np.ndarray, box: Any) -> tuple[tuple[float, float], ...]:
+    """Eye centres the eye cascade finds in the upper 60% of a face box (at most two: the
+    largest in each half of the box)."""
+    x, y, w, h = (int(v) for v in box)
+    top = eq[y:y + int(h * 0.6), x:x + w]
+    eyes = _cascade("haarcascade_eye.xml").detectMultiScale(
+        top, scaleFactor=1.1, minNeighbors=3, minSize=(max(8, w // 10),) * 2,
+        maxSize=(w // 2,) * 2)
+    best: dict[bool, tuple[int, float, float]] = {}
+    for ex, ey, ew, eh in (tuple(int(v) for v in e) for e in eyes):
+        cx, cy = x + ex + ew / 2, y + ey + eh / 2
+        right_half = cx >= x + w / 2
+        if ew * eh > best.get(right_half, (0, 0.0, 0.0))[0]:
+            best[right_half] = (ew * eh, cx, cy)
+    return tuple((cx, cy) for _, (_, cx, cy) in sorted(best.items()))
+
+
+def aligned_crop(gray: np.ndarray, face: FoundFace) -> tuple[np.ndarray, float]:
+    """The 48x48 face, levelled by its two eyes when both were found, and the rotation
+    used (degrees)."""
+    import cv2
+
+    if len(face.eyes) == 2:
+        (lx, ly), (rx, ry) = face.eyes
+        angle = math.degrees(math.atan2(ry - ly, rx - lx))
+        if 1.0 <= abs(angle) <= MAX_TILT:
+            x, y, w, h = face.box
+            rot = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), angle, 1.0)
+            level = cv2.warpAffine(gray, rot, gray.shape[::-1], flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REPLICATE)
+            return crop_face(level, face.box), angle
+    return crop_face(gray, face.box), 0.0
+
+
+def read_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = False
+               ) -> Photo:
     """The faces in one image, largest first, labels unknown.
 
     Args:
         detect: ``auto`` (images up to 96x96 are taken as face crops), ``always`` or ``never``
             (the whole image is the face).
+        all_faces: keep every box the cascade returns.
 
     Raises:
         FervizError: unreadable image, or no face found.
     """
+    from dataclasses import replace
+
     if detect not in DETECT_MODES:
         raise FervizError(f"detect must be one of {', '.join(DETECT_MODES)}, not {detect!r}")
     gray = read_gray(path)
+    found, dropped = [], 0
     if detect == "never" or (detect == "auto" and is_face_crop(gray)):
         faces = [to_face(gray)]
     else:
-        boxes = detect_faces(gray)
-        if not boxes:
+        found, dropped = find_faces(gray, all_faces)
+        if not found:
             raise FervizError(f"{path}: no face found; pass --no-detect to treat the whole image "
                               "as one face")
-        faces = [crop_face(gray, b) for b in boxes]
+        crops = [aligned_crop(gray, f) for f in found]
+        faces = [c for c, _ in crops]
+        found = [replace(f, angle=a) for f, (_, a) in zip(found, crops)]
     name = Path(path).name
     n = len(faces)
-    return Records(ids=np.array([f"{name}#face{k + 1}" for k in range(n)], dtype=object),
-                   labels=np.full(n, -1), splits=np.full(n, "photo", dtype=object),
-                   sources=np.full(n, "photo", dtype=object), faces=np.stack(faces), name=name)
+    records = Records(ids=np.array([f"{name}#face{k + 1}" for k in range(n)], dtype=object),
+                      labels=np.full(n, -1), splits=np.full(n, "photo", dtype=object),
+                      sources=np.full(n, "photo", dtype=object), faces=np.stack(faces),
+                      name=name)
+    return Photo(Path(path), gray, records, found, dropped)
+
+
+def load_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = False
+               ) -> Records:
+    """The faces of :func:`read_photo` as records."""
+    return read_photo(path, detect, all_faces).records
+
+
+def overview(photo: Photo, max_side: int = 1024):
+    """A PIL image of the photo with each face's box numbered as its panel (1 = largest)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.fromarray(photo.gray).convert("RGB")
+    scale = min(1.0, max_side / max(img.size))
+    if scale < 1:
+        img = img.resize((round(img.width * scale), round(img.height * scale)), Image.LANCZOS)
+    draw = ImageDraw.Draw(img)
+    size = max(14, round(max(img.size) / 40))
+    try:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", size)
+    except OSError:
+        font = ImageFont.load_default(size)
+    for k, f in enumerate(photo.found, 1):
+        x, y, w, h = (v * scale for v in f.box)
+        draw.rectangle((x, y, x + w, y + h), outline="#ff2020", width=max(2, size // 6))
+        label = f"{k}"
+        tw, th = draw.textbbox((0, 0), label, font=font)[2:]
+        ty = y - th - 4 if y >= th + 4 else y  # inside the box when it touches the top
+        draw.rectangle((x, ty, x + tw + 6, ty + th + 4), fill="#ff2020")
+        draw.text((x + 3, ty + 1), label, fill="white", font=font)
+    return img

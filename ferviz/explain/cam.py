@@ -1,11 +1,19 @@
 """The CAM family through pytorch-grad-cam: Grad-CAM, Grad-CAM++, Score-CAM, Eigen-CAM,
 Layer-CAM. The library upsamples each CAM from the layer's resolution to the input's and
-min-max scales it per image; its hooks are always released."""
+min-max scales it per image; its hooks are always released.
+
+Two exact speed-ups over calling the library as its README does: with ``targets=None`` the
+predicted class comes from the same forward pass the CAM hooks see (no separate prediction
+pass), and the backward pass stops at the CAM layer: the parameters are frozen for the call
+and the layer's output becomes the leaf the gradients flow to, so no weight gradients and no
+gradients below the layer are computed (the CAM only reads the gradient at the layer).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -13,45 +21,76 @@ from torch import nn
 
 from .core import released
 
+CamResult = np.ndarray | tuple[np.ndarray, torch.Tensor]
 
-def _cam(cls_name: str, forward: nn.Module, x: torch.Tensor, targets: torch.Tensor,
-         layer: nn.Module, batch_size: int | None = None) -> np.ndarray:
+
+@contextlib.contextmanager
+def gradients_from(model: nn.Module, layer: nn.Module) -> Iterator[None]:
+    """Within the block, backward passes end at ``layer``'s output: parameters are frozen
+    (restored on exit) and the output is made a leaf that requires gradients."""
+    frozen = [p for p in model.parameters() if p.requires_grad]
+
+    def leaf(_module: nn.Module, _inputs: object, output: object) -> object:
+        if torch.is_tensor(output) and output.grad_fn is None and not output.requires_grad:
+            return output.requires_grad_()
+        return output
+
+    handle = layer.register_forward_hook(leaf)
+    try:
+        for p in frozen:
+            p.requires_grad_(False)
+        yield
+    finally:
+        handle.remove()
+        for p in frozen:
+            p.requires_grad_(True)
+
+
+def _cam(cls_name: str, forward: nn.Module, x: torch.Tensor, targets: torch.Tensor | None,
+         layer: nn.Module, batch_size: int | None = None) -> CamResult:
+    """The library's CAM of ``targets``; with ``targets=None``, of the predicted classes,
+    returned with them."""
     import pytorch_grad_cam
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-    cam = getattr(pytorch_grad_cam, cls_name)(model=forward, target_layers=[layer])
-    if batch_size:
-        cam.batch_size = batch_size
-    with released(cam), contextlib.redirect_stderr(io.StringIO()):  # Score-CAM's tqdm bars
-        return cam(input_tensor=x, targets=[ClassifierOutputTarget(int(t)) for t in targets])
+    with gradients_from(forward, layer):  # registered first: runs before the library's hooks
+        cam = getattr(pytorch_grad_cam, cls_name)(model=forward, target_layers=[layer])
+        if batch_size:
+            cam.batch_size = batch_size
+        wanted = None if targets is None else [ClassifierOutputTarget(int(t)) for t in targets]
+        with released(cam), contextlib.redirect_stderr(io.StringIO()):  # Score-CAM's tqdm bars
+            maps = cam(input_tensor=x, targets=wanted)
+            if targets is None:
+                return maps, cam.outputs.detach().argmax(1)
+            return maps
 
 
-def gradcam(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor,
-            layer: nn.Module) -> np.ndarray:
+def gradcam(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor | None,
+            layer: nn.Module) -> CamResult:
     """Grad-CAM (Selvaraju et al. 2017)."""
     return _cam("GradCAM", forward, x, targets, layer)
 
 
-def gradcam_pp(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor,
-               layer: nn.Module) -> np.ndarray:
+def gradcam_pp(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor | None,
+               layer: nn.Module) -> CamResult:
     """Grad-CAM++ (Chattopadhyay et al. 2018)."""
     return _cam("GradCAMPlusPlus", forward, x, targets, layer)
 
 
-def scorecam(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor,
-             layer: nn.Module) -> np.ndarray:
+def scorecam(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor | None,
+             layer: nn.Module) -> CamResult:
     """Score-CAM (Wang et al. 2020): one forward pass per channel of the layer."""
     return _cam("ScoreCAM", forward, x, targets, layer, batch_size=64)
 
 
-def eigencam(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor,
-             layer: nn.Module) -> np.ndarray:
+def eigencam(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor | None,
+             layer: nn.Module) -> CamResult:
     """Eigen-CAM (Muhammad and Yeasin 2020): first principal component of the activations
-    (class-agnostic)."""
+    (class-agnostic: ``targets`` only label the result)."""
     return _cam("EigenCAM", forward, x, targets, layer)
 
 
-def layercam(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor,
-             layer: nn.Module) -> np.ndarray:
+def layercam(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor | None,
+             layer: nn.Module) -> CamResult:
     """Layer-CAM (Jiang et al. 2021)."""
     return _cam("LayerCAM", forward, x, targets, layer)

@@ -5,7 +5,7 @@ scores on FER-Synth (share of attribution inside the expression's region, pointi
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +83,32 @@ def _randomisable(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return layers[::-1]
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def randomised_stages(model: nn.Module, stages: int = 4, seed: int = 0
+                      ) -> Iterator[tuple[str, nn.Module]]:
+    """Cascading randomisation of a copy of ``model``: its parameterised layers re-initialised
+    from the output down in ``stages`` cumulative steps. Yields (last layer re-initialised,
+    the copy) after each step; the same copy is changed further by the next step.
+
+    Raises:
+        FervizError: for a model without parameters.
+    """
+    layers = _randomisable(model)
+    if not layers:
+        raise FervizError("the model has no layers with parameters to randomise")
+    shuffled = copy.deepcopy(model)
+    named = dict(_randomisable(shuffled))
+    bounds = np.linspace(0, len(layers), min(stages, len(layers)) + 1).round().astype(int)[1:]
+    done = 0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for end in bounds:
+            for name, _ in layers[done:end]:
+                named[name].reset_parameters()
+            done = end
+            yield layers[end - 1][0] or "(model)", shuffled
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise Spearman rank correlation of N x D arrays (ties by average rank)."""
     from scipy.stats import rankdata
 
@@ -121,27 +146,16 @@ def cascading_randomization(model: nn.Module, images: Any, method: Explainer = "
     """
     faces, record_labels = as_faces(images)
     labels = record_labels if labels is None else labels
-    layers = _randomisable(model)
-    if not layers:
-        raise FervizError("the model has no layers with parameters to randomise")
     with prepared(model, torch.device("cpu")):
         x = torch.from_numpy(faces).unsqueeze(1).float().div(255)
         targets, _ = resolve_targets(model, x, target, labels)
     original = _maps(method, model, faces, targets, options)
-    shuffled = copy.deepcopy(model)
-    named = dict(_randomisable(shuffled))
-    bounds = np.linspace(0, len(layers), min(stages, len(layers)) + 1).round().astype(int)[1:]
-    names, rho, done = [], [], 0
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for end in bounds:
-            for name, _ in layers[done:end]:
-                named[name].reset_parameters()
-            done = end
-            maps = _maps(method, shuffled, faces, targets, options)
-            rho.append(float(_spearman(original.reshape(len(faces), -1),
-                                       maps.reshape(len(faces), -1)).mean()))
-            names.append(layers[end - 1][0] or "(model)")
+    names, rho = [], []
+    for name, shuffled in randomised_stages(model, stages, seed):
+        maps = _maps(method, shuffled, faces, targets, options)
+        rho.append(float(rank_correlation(original.reshape(len(faces), -1),
+                                   maps.reshape(len(faces), -1)).mean()))
+        names.append(name)
     label = method if isinstance(method, str) else getattr(method, "__name__", "custom")
     return RandomizationResult(label, names, rho, threshold)
 
@@ -167,7 +181,8 @@ def _curve(model: nn.Module, x: torch.Tensor, order: torch.Tensor, targets: torc
 
 
 def deletion_insertion(model: nn.Module, images: Any, maps: np.ndarray, targets: np.ndarray,
-                       steps: int = 16, baseline: float = 0.5, seed: int = 0) -> dict[str, float]:
+                       steps: int = 16, baseline: float = 0.5, seed: int = 0,
+                       random: bool = True) -> dict[str, float]:
     """Deletion and insertion AUCs (Petsiuk et al. 2018) of saliency orders and of random
     orders: pixels are replaced by (deletion) or revealed from (insertion) a grey
     ``baseline`` face, most salient first. A faithful map has a lower deletion AUC and a
@@ -175,7 +190,8 @@ def deletion_insertion(model: nn.Module, images: Any, maps: np.ndarray, targets:
 
     Returns:
         ``deletion``, ``deletion_random``, ``insertion``, ``insertion_random`` (mean AUC of the
-        target-class probability over the fraction of pixels changed).
+        target-class probability over the fraction of pixels changed); without the random
+        ones when ``random`` is false (they do not depend on the maps).
     """
     faces, _ = as_faces(images)
     maps = np.asarray(maps, np.float32)
@@ -191,7 +207,7 @@ def deletion_insertion(model: nn.Module, images: Any, maps: np.ndarray, targets:
     with prepared(model, torch.device("cpu")):
         x = torch.from_numpy(faces).unsqueeze(1).float().div(255)
         for name, insert in (("deletion", False), ("insertion", True)):
-            for suffix, order in (("", salient), ("_random", rand)):
+            for suffix, order in (("", salient), ("_random", rand))[:2 if random else 1]:
                 curve = _curve(model, x, order, t, steps, baseline, insert)
                 result[name + suffix] = float(np.trapezoid(curve, dx=1 / steps, axis=1).mean())
     return result

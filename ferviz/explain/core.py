@@ -16,9 +16,10 @@ from torch import nn
 
 from ..errors import FervizError
 from ..labels import EMOTIONS, canonical, label_index
+from .evidence import Evidence
 from .registry import Method, get_method
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 Target = str | int | Sequence[int] | np.ndarray | tuple[Any, str]
 
 
@@ -37,6 +38,8 @@ class SaliencyMaps:
         options: the method options used.
         seconds: wall time of the computation (of the original run when ``cached``).
         cached: whether the maps came from the on-disk cache.
+        class_agnostic: the method ignores the class (its maps are the same for every
+            target), so :meth:`titles` name no class.
     """
 
     maps: np.ndarray
@@ -48,6 +51,7 @@ class SaliencyMaps:
     options: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     cached: bool = False
+    class_agnostic: bool = False
 
     def __len__(self) -> int:
         return len(self.maps)
@@ -57,12 +61,25 @@ class SaliencyMaps:
         tail = "" if self.contrast is None else f"-{EMOTIONS[self.contrast]}"
         return [EMOTIONS[int(t)] + tail for t in self.targets]
 
+    def titles(self) -> list[str]:
+        """Per image ``method (class)``, or ``method (class-agnostic)`` for a method whose
+        map is the same whatever class is asked for."""
+        if self.class_agnostic:
+            return [f"{self.method} (class-agnostic)"] * len(self)
+        return [f"{self.method} ({name})" for name in self.target_names()]
+
+    def evidence(self, regions: Any = None) -> Evidence:
+        """Region shares, off-face share, area lifts and flags of every map (see
+        :class:`~ferviz.explain.evidence.Evidence`)."""
+        return Evidence.of(self, regions)
+
     def save(self, path) -> None:
         """Write maps, raw maps and metadata to one ``.npz`` file, atomically."""
         from ..cache import atomic_path
 
         meta = {"method": self.method, "contrast": self.contrast, "score": self.score,
-                "options": self.options, "seconds": self.seconds}
+                "options": self.options, "seconds": self.seconds,
+                "class_agnostic": self.class_agnostic}
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.savez(f, maps=self.maps, raw=self.raw, targets=self.targets,
                      meta=np.array(json.dumps(meta)))
@@ -123,15 +140,18 @@ def released(cam: Any) -> Iterator[Any]:
 
 
 def resolve_targets(model: nn.Module, x: torch.Tensor, target: Target,
-                    labels: np.ndarray | None) -> tuple[np.ndarray, int | None]:
+                    labels: np.ndarray | None, lazy: bool = False
+                    ) -> tuple[np.ndarray | None, int | None]:
     """Target class per image and the contrast class.
 
     Args:
         target: ``pred``, ``true``, an emotion name, ``a-b`` or ``(a, b)`` (a minus b, ``a``
             itself any target form), a class index, or one index per image.
+        lazy: return None for ``pred`` (the method predicts from its own forward pass).
 
     Raises:
-        FervizError: unknown emotions, missing labels, wrong lengths.
+        FervizError: unknown emotions, missing labels, wrong lengths, or a contrast of a
+            class with itself (``sad-sad`` explains nothing: its map is blank).
     """
     n = len(x)
     if isinstance(target, str) and canonical(target) is None and "-" in target:
@@ -139,11 +159,15 @@ def resolve_targets(model: nn.Module, x: torch.Tensor, target: Target,
     if isinstance(target, tuple):
         if len(target) != 2:
             raise FervizError(f"a contrast target is (class, other class), not {target!r}")
-        pos, _ = resolve_targets(model, x, target[0], labels)
+        pos, _ = resolve_targets(model, x, target[0], labels, lazy)
         neg = label_index(str(target[1])) if not isinstance(target[1], int) else int(target[1])
+        if pos is not None and target[0] != "pred" and (pos == neg).all():
+            raise FervizError(f"the contrast {EMOTIONS[neg]}-{EMOTIONS[neg]} explains nothing "
+                              "(a class minus itself is zero everywhere); name two different "
+                              "classes")
         return pos, neg
     if isinstance(target, str) and target == "pred":
-        return _predicted(model, x), None
+        return (None if lazy else _predicted(model, x)), None
     if isinstance(target, str) and target == "true":
         if labels is None or len(labels) != n or (np.asarray(labels) < 0).any():
             raise FervizError("target 'true' needs a known label for every face")
@@ -229,16 +253,20 @@ def explain(model: nn.Module, images: Any, target: Target = "pred",
     x = torch.from_numpy(np.ascontiguousarray(faces)).unsqueeze(1).float().div_(255)
     with prepared(model, dev):
         x = x.to(dev)
-        targets, contrast = resolve_targets(model, x, target, labels)
+        targets, contrast = resolve_targets(model, x, target, labels, lazy=spec.predicts)
+        if contrast is not None and spec.class_agnostic:
+            raise FervizError(f"{spec.name} is class-agnostic (its map is the same for every "
+                              "class), so it cannot explain a contrast; use gradcam or occlusion")
         key = _cache_key(model, faces, targets, contrast, spec, score, opts) if cache else None
         hit = _cache_read(key)
         if hit is not None:
             return hit
         start = time.perf_counter()
-        raw = _run(spec, model, x, targets, contrast, score, opts, batch_size, progress)
+        raw, targets = _run(spec, model, x, targets, contrast, score, opts, batch_size, progress)
         maps = SaliencyMaps(maps=normalise(raw, spec.sign), raw=raw, targets=targets,
                             method=spec.name, contrast=contrast, score=score, options=opts,
-                            seconds=time.perf_counter() - start)
+                            seconds=time.perf_counter() - start,
+                            class_agnostic=spec.class_agnostic)
     if key is not None:
         from ..cache import cache_dir
 
@@ -246,9 +274,11 @@ def explain(model: nn.Module, images: Any, target: Target = "pred",
     return maps
 
 
-def _run(spec: Method, model: nn.Module, x: torch.Tensor, targets: np.ndarray,
+def _run(spec: Method, model: nn.Module, x: torch.Tensor, targets: np.ndarray | None,
          contrast: int | None, score: str, opts: dict[str, Any], batch_size: int | None,
-         progress: bool | None) -> np.ndarray:
+         progress: bool | None) -> tuple[np.ndarray, np.ndarray]:
+    """Raw maps and the explained classes (predicted in the method's own forward pass when
+    ``targets`` is None)."""
     from tqdm.auto import tqdm
 
     fn = spec.function()
@@ -256,17 +286,21 @@ def _run(spec: Method, model: nn.Module, x: torch.Tensor, targets: np.ndarray,
     if spec.needs_layer:
         opts = {**opts, "layer": model.cam_layer(opts.get("layer"))}
     bs = batch_size or spec.batch_size
-    t = torch.from_numpy(targets).to(x.device)
-    out = []
+    t = None if targets is None else torch.from_numpy(targets).to(x.device)
+    out, chosen = [], []
     for i in tqdm(range(0, len(x), bs), desc=spec.name, unit="batch",
                   disable=progress is False or (progress is None and len(x) <= 4 * bs)):
-        raw = fn(forward, x[i:i + bs], t[i:i + bs], **opts)
+        raw = fn(forward, x[i:i + bs], None if t is None else t[i:i + bs], **opts)
+        if t is None:
+            raw, picked = raw
+            chosen.append(np.asarray(torch.as_tensor(picked).cpu(), np.int64))
         out.append(raw.detach().float().cpu().numpy() if torch.is_tensor(raw)
                    else np.asarray(raw, np.float32))
-    return np.concatenate(out).astype(np.float32)
+    return np.concatenate(out).astype(np.float32), \
+        (np.concatenate(chosen) if targets is None else targets)
 
 
-def _cache_key(model: nn.Module, faces: np.ndarray, targets: np.ndarray,
+def _cache_key(model: nn.Module, faces: np.ndarray, targets: np.ndarray | None,
                contrast: int | None, spec: Method, score: str,
                opts: dict[str, Any]) -> str | None:
     digest = model.digest() if hasattr(model, "digest") else None
@@ -276,7 +310,7 @@ def _cache_key(model: nn.Module, faces: np.ndarray, targets: np.ndarray,
     h.update(json.dumps([_CACHE_VERSION, digest, spec.name, score, contrast,
                          sorted((k, repr(v)) for k, v in opts.items())]).encode())
     h.update(np.ascontiguousarray(faces).tobytes())
-    h.update(targets.tobytes())
+    h.update(b"pred" if targets is None else targets.tobytes())
     return h.hexdigest()
 
 

@@ -25,6 +25,12 @@ class Method:
         score: the model output explained by default: ``prob`` or ``logit``.
         batch_size: images per internal batch (bounds memory).
         needs_layer: whether the method uses the card's CAM layer.
+        class_agnostic: the map does not depend on the explained class (Eigen-CAM: the first
+            principal component of the activations); such maps never name a class and cannot
+            explain a contrast.
+        predicts: called with ``targets=None`` the function explains the predicted class from
+            its own forward pass and returns ``(maps, predicted classes)``: ``target="pred"``
+            then costs no separate prediction pass.
         defaults: default options.
     """
 
@@ -36,6 +42,8 @@ class Method:
     score: str = "logit"
     batch_size: int = 64
     needs_layer: bool = False
+    class_agnostic: bool = False
+    predicts: bool = False
     defaults: dict[str, Any] = field(default_factory=dict)
 
     def function(self) -> Callable[..., Any]:
@@ -45,16 +53,18 @@ class Method:
 
 _CAM = "ferviz.explain.cam"
 _GRAD = "ferviz.explain.gradients"
+_CAM_KW: dict[str, Any] = {"needs_layer": True, "predicts": True, "batch_size": 256}
 METHODS: dict[str, Method] = {m.name: m for m in (
     Method("occlusion", "ferviz.explain.occlusion:occlusion", "perturbation",
-           "ferviz (captum-exact engine)", score="prob",
+           "ferviz (captum-exact engine)", score="prob", batch_size=512, predicts=True,
            defaults={"window": 8, "stride": 4, "baseline": 0.5}),
-    Method("gradcam", f"{_CAM}:gradcam", "cam", "pytorch-grad-cam", needs_layer=True),
-    Method("gradcam++", f"{_CAM}:gradcam_pp", "cam", "pytorch-grad-cam", needs_layer=True),
-    Method("scorecam", f"{_CAM}:scorecam", "cam", "pytorch-grad-cam", needs_layer=True,
-           batch_size=8),
-    Method("eigencam", f"{_CAM}:eigencam", "cam", "pytorch-grad-cam", needs_layer=True),
-    Method("layercam", f"{_CAM}:layercam", "cam", "pytorch-grad-cam", needs_layer=True),
+    Method("gradcam", f"{_CAM}:gradcam", "cam", "pytorch-grad-cam", **_CAM_KW),
+    Method("gradcam++", f"{_CAM}:gradcam_pp", "cam", "pytorch-grad-cam", **_CAM_KW),
+    Method("scorecam", f"{_CAM}:scorecam", "cam", "pytorch-grad-cam", **{**_CAM_KW,
+           "batch_size": 8}),
+    Method("eigencam", f"{_CAM}:eigencam", "cam", "pytorch-grad-cam", class_agnostic=True,
+           **_CAM_KW),
+    Method("layercam", f"{_CAM}:layercam", "cam", "pytorch-grad-cam", **_CAM_KW),
     Method("integrated_gradients", f"{_GRAD}:integrated_gradients", "gradient", "captum",
            sign="absolute", batch_size=16, defaults={"n_steps": 32, "baseline": 0.5}),
     Method("saliency", f"{_GRAD}:saliency", "gradient", "captum", sign="absolute"),

@@ -43,6 +43,8 @@ def cs230_five_layer(num_classes: int = 7) -> nn.Module:
 class _Net(nn.Module):
     """Convolutional ``features`` followed by a ``classifier`` head."""
 
+    incremental_occlusion = True  # a plain layer chain: see ferviz.explain.incremental
+
     def __init__(self, features: nn.Module, classifier: nn.Module) -> None:
         super().__init__()
         self.features = features

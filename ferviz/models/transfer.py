@@ -34,6 +34,7 @@ def vgg16(num_classes: int = 7) -> nn.Module:
     net.avgpool = nn.AdaptiveAvgPool2d(1)
     net.classifier = nn.Sequential(nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.5),
                                    nn.Linear(512, num_classes))
+    net.incremental_occlusion = True  # a plain layer chain: see ferviz.explain.incremental
     return net
 
 

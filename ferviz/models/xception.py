@@ -50,6 +50,8 @@ class _Block(nn.Module):
 
 
 class MiniXception(nn.Module):
+    incremental_occlusion = True  # layers and residual sums only: see ferviz.explain.incremental
+
     def __init__(self, num_classes: int = 7, keras: bool = False) -> None:
         super().__init__()
         pad = 0 if keras else 1

@@ -34,9 +34,13 @@ def unavailable() -> str | None:
 @dataclass
 class Saliency:
     """Overlays per face row and the per-class region table of
-    :func:`ferviz.explain.regions.class_table` (with its ``area`` row), or why there are none."""
+    :func:`ferviz.explain.regions.class_table` (with its ``area`` row), or why there are none.
+    ``evidence`` holds, per row and in the order of its overlays, what must be shown beside
+    each: ``title`` (class-agnostic methods name no class), ``caption`` (off-face share
+    first), ``warning`` and the JSON ``evidence`` of :class:`ferviz.explain.evidence.Evidence`."""
 
     overlays: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    evidence: dict[int, list[dict]] = field(default_factory=dict)
     regions: pd.DataFrame | None = None
     region_method: str = ""
     note: str | None = None
@@ -87,7 +91,7 @@ def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int
     out, failed = Saliency(), []
     for method in methods:
         try:
-            maps = explain(model, faces[rows], target="pred", method=method).maps if rows else []
+            maps = explain(model, faces[rows], target="pred", method=method) if rows else None
             if picked and out.regions is None:
                 shares = explain(model, faces[[r for _, r in picked]], target="pred",
                                  method=method).maps
@@ -95,9 +99,15 @@ def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int
         except FervizError as e:
             failed.append(f"{method} failed on this model ({e})")
             continue
-        for r, m in zip(rows, maps):
+        if maps is None:
+            continue
+        ev, titles = maps.evidence(), maps.titles()
+        for i, (r, m) in enumerate(zip(rows, maps.maps)):
             out.overlays.setdefault(r, []).append(
                 (method, image_uri(_shrink(overlay(faces[r], m)), "WEBP")))
+            out.evidence.setdefault(r, []).append(
+                {"method": method, "title": titles[i], "caption": ev.caption(i),
+                 "warning": ev.warning(i), "evidence": ev.to_dict(i)})
     if failed:
         out.note = "; ".join(failed)
     elif not out.overlays and out.regions is None:

@@ -4,7 +4,7 @@ of ``ferviz saliency`` (PIL and OpenCV only, so it stays quick to import)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,11 +52,14 @@ def overlay(face: np.ndarray, saliency01: np.ndarray, alpha: float = 0.5,
 
 @dataclass(frozen=True)
 class PanelMap:
-    """One explanation in a panel: its title, map in [0, 1], and region shares."""
+    """One explanation in a panel: its title, map in [0, 1], caption lines (the evidence:
+    :meth:`ferviz.explain.evidence.Evidence.caption`, off-face share first, and the trust
+    badge), and whether the caption is a warning (drawn in red)."""
 
     title: str
     saliency01: np.ndarray
-    shares: Mapping[str, float]
+    caption: Sequence[str] = ()
+    warning: bool = False
 
 
 def _font(size: int):
@@ -68,19 +71,35 @@ def _font(size: int):
         return ImageFont.load_default(size)
 
 
+def _wrap(draw, text: str, font, width: int) -> list[str]:
+    """``text`` broken into lines no wider than ``width`` pixels."""
+    lines, line = [], ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if line and draw.textlength(trial, font=font) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return [*lines, line] if line else lines
+
+
 def panel(face: np.ndarray, probs: Sequence[float], maps: Sequence[PanelMap],
-          title: str = "", scale: int = 4, top_regions: int = 3):
+          title: str = "", scale: int = 4):
     """A PIL image: the face, bars of the 7 emotion probabilities, one overlay per map with
-    its ``top_regions`` largest region shares."""
+    its title and caption lines (red when the map carries a warning)."""
     from PIL import Image, ImageDraw
 
-    side, pad, text_h = face.shape[0] * scale, 12, 20 * (top_regions + 1)
-    bars_w = 240
+    side, pad, bars_w, line_h = face.shape[0] * scale, 12, 240, 17
+    big, small = _font(16), _font(13)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    captions = [[w for line in (m.title, *m.caption) for w in _wrap(measure, line, small, side)]
+                for m in maps]
+    text_h = line_h * max([len(c) for c in captions] + [1]) + 8
     width = pad + (side + pad) * (1 + len(maps)) + bars_w + pad
     height = pad + 26 + side + text_h + pad
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
-    big, small = _font(16), _font(13)
     draw.text((pad, pad), title, fill="black", font=big)
     top = pad + 26
     img.paste(Image.fromarray(np.asarray(face)).resize((side, side), Image.NEAREST), (pad, top))
@@ -98,14 +117,14 @@ def panel(face: np.ndarray, probs: Sequence[float], maps: Sequence[PanelMap],
         draw.text((bx + bw + 6, y + row / 2 - 8), f"{float(p) * 100:.1f}%", fill="black",
                   font=small)
     x = x0 + bars_w + pad
-    for m in maps:
+    for m, lines in zip(maps, captions):
         img.paste(Image.fromarray(overlay(face, m.saliency01, scale=scale)), (x, top))
-        draw.text((x, top + side + 4), m.title, fill="black", font=small)
-        ranked = sorted(((v, k) for k, v in m.shares.items() if k != "other" and not np.isnan(v)),
-                        reverse=True)[:top_regions]
-        for j, (v, k) in enumerate(ranked):
-            draw.text((x, top + side + 4 + 20 * (j + 1)), f"{k} {v * 100:.0f}%", fill="#333333",
-                      font=small)
+        if m.warning:
+            draw.rectangle((x - 2, top - 2, x + side + 1, top + side + 1), outline="#d62728",
+                           width=2)
+        for j, line in enumerate(lines):
+            colour = "black" if j == 0 else "#d62728" if m.warning else "#333333"
+            draw.text((x, top + side + 4 + line_h * j), line, fill=colour, font=small)
         x += side + pad
     return img
 

@@ -1,0 +1,256 @@
+"""Incremental inference for occlusion (Krypton: Nakandala et al., SIGMOD 2019), on any
+dataflow graph torch.fx can trace: chains, residual blocks, branches that meet in a sum.
+
+An occluded face differs from the original only inside the patch. Each activation is kept as
+the unoccluded map (computed once per face) plus, per patch position, the block of it that the
+patch can reach. A convolution or pooling layer recomputes only its output block, from a crop
+of its (unoccluded) input with the changed block inside; pointwise layers act on the block; a
+sum of two branches widens both blocks to their union and adds them. Once a block covers
+``FULL_AREA`` of its map, or at a layer that mixes all positions (global pooling, linear),
+the occluded maps are materialised and the rest of the graph runs in full. Batch norms are
+folded into their convolutions first (``torch.fx.experimental.optimization.fuse``).
+
+Everything runs in the channels-last layout (3x faster max-pooling, 1.4x faster convolutions
+on CPU). The result equals full recomputation up to float rounding.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+FULL_AREA = 0.6  # materialise once the changed block covers this share of a map
+POINTWISE = (nn.BatchNorm2d, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU,
+             nn.Sigmoid, nn.Tanh, nn.Hardswish, nn.Identity, nn.Dropout, nn.Dropout2d)
+_ADD = (operator.add, operator.iadd, torch.add)
+
+
+def trace(net: nn.Module) -> torch.fx.GraphModule | None:
+    """``net`` as an fx graph with batch norms folded (a copy), or None where fx cannot
+    trace it (data-dependent control flow)."""
+    from torch.fx.experimental.optimization import fuse
+
+    try:
+        return fuse(net.eval(), inplace=False)
+    except Exception:  # noqa: BLE001 - any tracing failure means: no incremental path
+        return None
+
+
+# ---- geometry of one axis -------------------------------------------------------------------
+
+# Along one axis, per patch position: (crop start in the padded input, then the changed
+# block's placement in the crop: dst_start, dst_end, and in the block: src_start, src_end).
+_Window = tuple[int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """Along one axis: each position's changed block starts at ``offsets``, ``size`` long,
+    in a map ``full`` long."""
+
+    offsets: tuple[int, ...]
+    size: int
+    full: int
+
+    def step(self, k: int, s: int, lo: int, hi: int) -> tuple[Axis, int, list[_Window]]:
+        """The output block of a windowed layer (kernel, stride, padding) and how to crop
+        its padded input. Returns (output axis, crop length, one window per position)."""
+        n_out = (self.full + lo + hi - k) // s + 1
+        firsts = [max(0, -(-(a + lo - k + 1) // s)) for a in self.offsets]
+        lasts = [min(n_out - 1, (a + self.size - 1 + lo) // s) for a in self.offsets]
+        size = min(n_out, max(b - f + 1 for f, b in zip(firsts, lasts)))
+        starts = [max(0, min(f, n_out - size)) for f in firsts]
+        length = (size - 1) * s + k
+        return (Axis(tuple(starts), size, n_out), length,
+                [self.window(o * s, a + lo, length) for o, a in zip(starts, self.offsets)])
+
+    def union(self, other: Axis) -> Axis:
+        """The smallest blocks covering this axis's and ``other``'s, position by position."""
+        lo = [min(a, b) for a, b in zip(self.offsets, other.offsets)]
+        hi = [max(a + self.size, b + other.size) for a, b in zip(self.offsets, other.offsets)]
+        size = min(self.full, max(h - low for low, h in zip(lo, hi)))
+        return Axis(tuple(min(low, self.full - size) for low in lo), size, self.full)
+
+    def windows_in(self, outer: Axis) -> list[_Window]:
+        """Windows placing this axis's blocks inside ``outer``'s (unpadded) blocks."""
+        return [self.window(o, a, outer.size) for o, a in zip(outer.offsets, self.offsets)]
+
+    def window(self, crop: int, block: int, length: int) -> _Window:
+        dst0, dst1 = max(0, block - crop), min(length, block + self.size - crop)
+        src0 = dst0 - (block - crop)
+        return crop, dst0, dst1, src0, src0 + max(0, dst1 - dst0)
+
+
+def _geometry(m: nn.Module) -> tuple[tuple[int, int, int, int], ...] | None:
+    """Per axis (kernel, stride, pad before, pad after) of a windowed layer, or None."""
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)
+    if isinstance(m, nn.Conv2d):
+        if m.padding_mode != "zeros" or pair(m.dilation) != (1, 1) or isinstance(m.padding, str):
+            return None
+        k, s, p = pair(m.kernel_size), pair(m.stride), pair(m.padding)
+    elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+        if m.ceil_mode or (isinstance(m, nn.MaxPool2d) and pair(m.dilation) != (1, 1)) or \
+                (isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override)):
+            return None
+        k, s, p = pair(m.kernel_size), pair(m.stride or m.kernel_size), pair(m.padding)
+    elif isinstance(m, nn.ZeroPad2d):
+        left, right, top, bottom = m.padding
+        return (1, 1, top, bottom), (1, 1, left, right)
+    else:
+        return None
+    return (k[0], s[0], p[0], p[0]), (k[1], s[1], p[1], p[1])
+
+
+def _apply_unpadded(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A windowed layer on an already padded input."""
+    if isinstance(m, nn.Conv2d):
+        return F.conv2d(x, m.weight, m.bias, m.stride, 0, 1, m.groups)
+    if isinstance(m, nn.MaxPool2d):
+        return F.max_pool2d(x, m.kernel_size, m.stride or m.kernel_size, 0)
+    if isinstance(m, nn.AvgPool2d):
+        return F.avg_pool2d(x, m.kernel_size, m.stride or m.kernel_size, 0)
+    return x  # ZeroPad2d: the crop of the padded map is the output
+
+
+# ---- occluded activations -------------------------------------------------------------------
+
+def _empty(like: torch.Tensor, *lead: int, c: int, h: int, w: int) -> torch.Tensor:
+    """An uninitialised ``lead`` x C x H x W tensor laid out channels-last."""
+    return like.new_empty(*lead, h, w, c).movedim(-1, -3)
+
+
+def _crop(base: torch.Tensor, block: torch.Tensor, wy: list[_Window], wx: list[_Window],
+          ly: int, lx: int) -> torch.Tensor:
+    """Crops of the occluded maps: ``base`` (N x C x H x W) where unchanged, the changed
+    ``block`` (PR x PC x N x C x h x w) inside. Returns PR x PC x N x C x ly x lx.
+    Slice copies into position-major memory: much faster than advanced indexing here."""
+    n, c = base.shape[:2]
+    out = _empty(base, len(wy), len(wx), n, c=c, h=ly, w=lx)
+    for i, (y, dy0, dy1, sy0, sy1) in enumerate(wy):
+        for j, (x, dx0, dx1, sx0, sx1) in enumerate(wx):
+            out[i, j] = base[:, :, y:y + ly, x:x + lx]
+            if dy1 > dy0 and dx1 > dx0:
+                out[i, j, :, :, dy0:dy1, dx0:dx1] = block[i, j, :, :, sy0:sy1, sx0:sx1]
+    return out
+
+
+@dataclass
+class Occluded:
+    """An activation of every occluded copy: ``base`` (N x C x H x W, unoccluded) except
+    inside ``block`` (PR x PC x N x C x h x w, placed per position by ``ay``, ``ax``)."""
+
+    base: torch.Tensor
+    block: torch.Tensor
+    ay: Axis
+    ax: Axis
+
+    def full(self) -> torch.Tensor:
+        """The whole occluded maps, (P * N) x C x H x W, position-major."""
+        wy = [self.ay.window(0, a, self.ay.full) for a in self.ay.offsets]
+        wx = [self.ax.window(0, a, self.ax.full) for a in self.ax.offsets]
+        return _crop(self.base, self.block, wy, wx, self.ay.full, self.ax.full).flatten(0, 2)
+
+    def pointwise(self, m: nn.Module, owned: bool) -> Occluded:
+        """A pointwise layer (ReLU in place on a block no other node reads)."""
+        shape = self.block.shape
+        flat = self.block.flatten(0, 2)
+        out = F.relu_(flat) if owned and type(m) is nn.ReLU else m(flat)
+        return Occluded(m(self.base), out.view(*shape[:3], *out.shape[1:]), self.ay, self.ax)
+
+    def windowed(self, m: nn.Module, geom: tuple[tuple[int, int, int, int], ...]) -> Occluded:
+        """A convolution or pooling layer, recomputed on the block only."""
+        gy, gx = geom
+        pad_value = float("-inf") if isinstance(m, nn.MaxPool2d) else 0.0
+        padded = F.pad(self.base, (gx[2], gx[3], gy[2], gy[3]), value=pad_value)
+        ay, ly, wy = self.ay.step(*gy)
+        ax, lx, wx = self.ax.step(*gx)
+        out = _apply_unpadded(m, _crop(padded, self.block, wy, wx, ly, lx).flatten(0, 2))
+        return Occluded(m(self.base), out.view(*self.block.shape[:3], *out.shape[1:]), ay, ax)
+
+    def widened(self, ay: Axis, ax: Axis) -> torch.Tensor:
+        """The block re-cut to the (larger) blocks ``ay`` x ``ax``."""
+        if (ay, ax) == (self.ay, self.ax):
+            return self.block
+        return _crop(self.base, self.block, self.ay.windows_in(ay), self.ax.windows_in(ax),
+                     ay.size, ax.size)
+
+    def __add__(self, other: Occluded) -> Occluded:
+        ay, ax = self.ay.union(other.ay), self.ax.union(other.ax)
+        return Occluded(self.base + other.base, self.widened(ay, ax) + other.widened(ay, ax),
+                        ay, ax)
+
+    def large(self) -> bool:
+        return self.ay.size * self.ax.size >= FULL_AREA * self.ay.full * self.ax.full
+
+
+def first_block(base: torch.Tensor, rows: list[int], cols: list[int], window: int,
+                fill: torch.Tensor) -> Occluded:
+    """The input of every occluded copy: the patch (shifted inside the face where captum's
+    last window sticks out and is clipped) filled with ``fill``."""
+    h, w = base.shape[-2:]
+    ay = Axis(tuple(min(r, h - window) for r in rows), window, h)
+    ax = Axis(tuple(min(c, w - window) for c in cols), window, w)
+    block = _empty(base, len(rows), len(cols), len(base), c=base.shape[1], h=window, w=window)
+    for i, (r, y) in enumerate(zip(rows, ay.offsets)):
+        for j, (c, x0) in enumerate(zip(cols, ax.offsets)):
+            block[i, j] = base[:, :, y:y + window, x0:x0 + window]
+            block[i, j, :, :, r - y:, c - x0:] = fill
+    return Occluded(base, block, ay, ax)
+
+
+def run_graph(gm: torch.fx.GraphModule, start: Occluded) -> torch.Tensor:
+    """The graph's output for every occluded copy, (P * N) x ..., position-major."""
+    modules = dict(gm.named_modules())
+    env: dict[str, Any] = {}
+
+    def value(a: Any) -> Any:
+        a = env[a.name] if isinstance(a, torch.fx.Node) else a
+        return a.full() if isinstance(a, Occluded) else a
+
+    for node in gm.graph.nodes:
+        args = [env[a.name] if isinstance(a, torch.fx.Node) else a for a in node.args]
+        if node.op == "placeholder":
+            env[node.name] = start
+        elif node.op == "output":
+            return value(node.args[0])
+        elif node.op == "call_module" and args and isinstance(args[0], Occluded):
+            env[node.name] = _module(modules[node.target], args[0], len(node.args[0].users) == 1)
+        elif node.op == "call_function" and node.target in _ADD and len(args) == 2 and \
+                all(isinstance(a, Occluded) for a in args) and not node.kwargs:
+            env[node.name] = args[0] + args[1]
+        else:
+            env[node.name] = _call(gm, modules, node,
+                                   torch.fx.node.map_arg(node.args, value),
+                                   torch.fx.node.map_arg(node.kwargs, value))
+    raise ValueError("graph without output")
+
+
+def _module(m: nn.Module, x: Occluded, owned: bool) -> Occluded | torch.Tensor:
+    if isinstance(m, POINTWISE):
+        return x.pointwise(m, owned)
+    geom = _geometry(m)
+    if geom is None or x.large():
+        return m(x.full())
+    return x.windowed(m, geom)
+
+
+def _call(gm: torch.fx.GraphModule, modules: dict[str, nn.Module], node: torch.fx.Node,
+          args: Any, kwargs: Any) -> Any:
+    """A node on full tensors."""
+    if node.op == "call_module":
+        return modules[node.target](*args, **kwargs)
+    if node.op == "call_function":
+        return node.target(*args, **kwargs)
+    if node.op == "call_method":
+        return getattr(args[0], node.target)(*args[1:], **kwargs)
+    fetch: Callable[[Any, str], Any] = getattr
+    obj: Any = gm
+    for part in node.target.split("."):  # get_attr
+        obj = fetch(obj, part)
+    return obj

@@ -1,0 +1,111 @@
+"""Photo mode on composed photos: FER-Synth faces and scikit-image's astronaut pasted on
+textured backgrounds at known boxes, with distractors; the CLI's overview, boxes and
+numbered panels."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from ferviz.data.photos import read_photo
+from ferviz.data.synth import load_synth
+
+FACES = [(40, 60, 140), (250, 60, 140), (450, 200, 140)]  # x, y, side of the pasted faces
+SMALL = 130  # the astronaut crop pasted at (230, 290): its face is ~43 px, a third of the others
+
+
+def _texture(h: int, w: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    noise = cv2.GaussianBlur((rng.random((h, w)) * 255).astype(np.uint8), (0, 0), 2)
+    ramp = np.tile(np.linspace(60, 200, w, dtype=np.uint8), (h, 1))
+    return cv2.addWeighted(noise, 0.5, ramp, 0.5, 0)
+
+
+def _astronaut() -> np.ndarray:
+    from skimage import data
+
+    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)[20:300, 90:370]  # face ~ 93 px
+
+
+def _iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0, min(ay + ah, by + bh) - max(ay, by))
+    return w * h / (aw * ah + bw * bh - w * h)
+
+
+@pytest.fixture(scope="module")
+def group_photo(tmp_path_factory):
+    """Three FER-Synth faces, a small astronaut (a real but much smaller face) and a coins
+    patch (texture) on a textured background."""
+    from skimage import data
+
+    img = _texture(420, 640, 1)
+    faces = load_synth(12, seed=1).images()
+    for k, (x, y, s) in enumerate(FACES):
+        img[y:y + s, x:x + s] = cv2.resize(faces[k + 1], (s, s))
+    img[420 - SMALL:420, 230:230 + SMALL] = cv2.resize(_astronaut(), (SMALL, SMALL),
+                                                      interpolation=cv2.INTER_AREA)
+    img[20:140, 440:600] = data.coins()[:120, :160]
+    path = tmp_path_factory.mktemp("photos") / "group.png"
+    Image.fromarray(img).save(path)
+    return path
+
+
+def test_group_photo_finds_the_faces_and_drops_the_small_one(group_photo):
+    photo = read_photo(group_photo)
+    assert len(photo.records) == len(photo.found) == 3 and photo.dropped == 1
+    for x, y, s in FACES:
+        assert max(_iou(f.box, (x, y, s, s)) for f in photo.found) > 0.6
+    assert all(f.score > 0 and len(f.eyes) == 2 for f in photo.found)
+    everything = read_photo(group_photo, all_faces=True)
+    assert len(everything.found) == 4 and everything.dropped == 0
+    small = (230 + 40, 290 + 22, 43, 43)  # the astronaut's face, scaled and placed
+    assert max(_iou(f.box, small) for f in everything.found) > 0.5
+    assert photo.records.images().shape == (3, 48, 48)
+
+
+@pytest.mark.parametrize("tilt", [-12, 10])
+def test_eyes_level_the_face(tmp_path, tilt):
+    """The astronaut rotated by ``tilt`` degrees: the eyes are found and the crop is rotated
+    back (her head itself leans about 3 degrees)."""
+    rot = cv2.warpAffine(_astronaut(), cv2.getRotationMatrix2D((140, 140), tilt, 1.0),
+                         (280, 280), borderMode=cv2.BORDER_REPLICATE)
+    canvas = _texture(400, 560, 5)
+    canvas[60:340, 200:480] = rot
+    path = tmp_path / "tilted.png"
+    Image.fromarray(canvas).save(path)
+    photo = read_photo(path)
+    assert len(photo.found) == 1 and len(photo.found[0].eyes) == 2
+    assert abs(photo.found[0].angle - (3 - tilt)) < 3
+
+
+def test_saliency_cli_overview_boxes_and_numbered_panels(group_photo, tmp_path):
+    from typer.testing import CliRunner
+
+    from ferviz.cli import app
+
+    out = tmp_path / "p.png"
+    res = CliRunner().invoke(app, ["saliency", str(group_photo), "-m", "fer_synth_cnn", "-x",
+                                   "gradcam", "-x", "eigencam", "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert got["overview"] == str(tmp_path / "p.faces.png") and got["dropped_boxes"] == 1
+    assert Image.open(got["overview"]).size == Image.open(group_photo).size
+    assert [f["number"] for f in got["faces"]] == [1, 2, 3]
+    assert [f["output"] for f in got["faces"]] == [str(tmp_path / f"p-face{k}.png")
+                                                  for k in (1, 2, 3)]
+    for face in got["faces"]:
+        assert set(face["box"]) == {"x", "y", "w", "h"} and face["detector_score"] > 0
+        grad, eigen = face["methods"]["gradcam"], face["methods"]["eigencam"]
+        assert 0 <= grad["off_face"] <= 1 and abs(sum(grad["region_shares"].values()) - 1) < 1e-3
+        assert eigen["class_agnostic"] and eigen["title"] == "eigencam (class-agnostic)"
+        assert "class-agnostic" in eigen["flags"]
+    text = CliRunner().invoke(app, ["saliency", str(group_photo), "-m", "fer_synth_cnn", "-x",
+                                    "gradcam", "-o", str(tmp_path / "q.png")])
+    assert text.exit_code == 0 and "off-face" in text.stdout and "q.faces.png" in text.stdout
