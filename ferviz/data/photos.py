@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from .images import crop_face, detect_faces, is_face_crop, read_gray, to_face
 from .records import Records
 
@@ -32,10 +32,10 @@ def load_photo(path: str | os.PathLike, detect: str = "auto") -> Records:
     else:
         boxes = detect_faces(gray)
         if not boxes:
-            raise FervizError(f"{path}: no face found; pass --no-detect to treat the whole image "
+            raise FervizError(f"{shown(path)}: no face found; pass --no-detect to treat the whole image "
                               "as one face")
         faces = [crop_face(gray, b) for b in boxes]
-    name = Path(path).name
+    name = shown(Path(path).name)
     n = len(faces)
     return Records(ids=np.array([f"{name}#face{k + 1}" for k in range(n)], dtype=object),
                    labels=np.full(n, -1), splits=np.full(n, "photo", dtype=object),
