@@ -90,10 +90,11 @@ def predict(model: ModelOpt, data: DataOpt,
             channels: ChannelsOpt = None, normalize: NormOpt = None,
             label_order: LabelOrderOpt = None, output: OutputOpt = None) -> None:
     """Write the predictions table (parquet) of a model on a data set."""
+    records = _data(data, split, labels, ferplus)  # data first: its errors need no torch
+    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
     from .predict import predict as run, save_table
 
-    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
-    df = run(m, _data(data, split, labels, ferplus), tta=tta)
+    df = run(m, records, tta=tta)
     save_table(df, out)
     typer.echo(f"wrote {len(df)} predictions to {out}")
 
@@ -114,13 +115,13 @@ def evaluate(model: ModelOpt, data: DataOpt, split: SplitOpt = None,
                       "accuracy by at most 0.1 point (else keep float32 and fail).")] = False
              ) -> None:
     """Accuracy, macro-F1 and the per-class table of a model on a data set."""
+    if half and not update_card:
+        raise FervizError("--half rewrites a zoo entry's weights: use it with --update-card")
+    records = _data(data, split, labels, ferplus)  # data first: its errors need no torch
+    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
     from .analysis.metrics import confusion, per_class, summary
     from .predict import predict as run
 
-    if half and not update_card:
-        raise FervizError("--half rewrites a zoo entry's weights: use it with --update-card")
-    m = _model(model, arch, trust, input_size, channels, normalize, label_order, output)
-    records = _data(data, split, labels, ferplus)
     fp32 = None
     if half:
         from .models.card_metrics import rounded_to_half
@@ -175,18 +176,26 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
           val_split: Annotated[Optional[str], typer.Option(
               help="Default: PublicTest (FER2013) or val.")] = None) -> None:
     """Train an architecture (resumable: re-run the same command to continue)."""
+    from dataclasses import replace
+
     from .data import open_data
+    from .recipe import Recipe
+
+    recipe = Recipe(arch=arch, labels=labels, epochs=epochs, batch_size=batch_size, lr=lr,
+                    optimizer=optimizer, augment=augment, class_weights=class_weights,
+                    patience=patience, seed=seed)  # checked before any work
+    records = open_data(data, labels=labels, ferplus=ferplus)
+    splits = {str(s) for s in records.splits}
+    train_split = train_split or ("Training" if "Training" in splits else "train")
+    val_split = val_split or ("PublicTest" if "PublicTest" in splits else "val")
+    train_set, val_set = records.split(train_split), records.split(val_split)
     from .models.fermodel import FERModel
     from .models.load import load_model
     from .models.registry import create_model
     import torch
 
-    from .train import Recipe, train as run
+    from .train import train as run
 
-    records = open_data(data, labels=labels, ferplus=ferplus)
-    splits = {str(s) for s in records.splits}
-    train_split = train_split or ("Training" if "Training" in splits else "train")
-    val_split = val_split or ("PublicTest" if "PublicTest" in splits else "val")
     torch.manual_seed(seed)  # the initial weights follow the seed too
     net, card = create_model(arch)
     model = FERModel(net, card)
@@ -195,11 +204,8 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
         if start.card.arch != arch:
             raise FervizError(f"--init {init} is a {start.card.arch}, not a {arch}")
         net.load_state_dict(start.net.state_dict())
-    recipe = Recipe(arch=arch, labels=labels, epochs=epochs, batch_size=batch_size, lr=lr,
-                    optimizer=optimizer, augment=augment, class_weights=class_weights,
-                    patience=patience, seed=seed, init=f"{init} ({start.digest()[:12]})"
-                    if init else "")
-    summary = run(model, recipe, records.split(train_split), records.split(val_split), out,
+        recipe = replace(recipe, init=f"{init} ({start.digest()[:12]})")
+    summary = run(model, recipe, train_set, val_set, out,
                   progress=sys.stderr.isatty(), log=typer.echo,
                   data=f"{records.name}: train {train_split}, select on {val_split}")
     typer.echo(f"best {val_split} accuracy {summary['val_accuracy'] * 100:.2f}% at epoch "
