@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..cache import atomic_path, cache_dir, file_hash, read_cached
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from .fercsv import SPLITS, parse_csv
 from .records import FACE_SIZE, Records
 
@@ -57,7 +57,7 @@ def load_table(path: str | os.PathLike, quiet: bool | None = None
     """
     path = Path(path)
     if not path.is_file():
-        raise FervizError(f"{path}: no such file")
+        raise FervizError(f"{shown(path)}: no such file")
     key = _cache_key(path)
     root = cache_dir("fer2013")
     faces_file, meta_file = root / f"{key}.npy", root / f"{key}.json"
@@ -104,7 +104,7 @@ def load_fer2013(path: str | os.PathLike, splits: str | tuple[str, ...] | None =
                               f"{', '.join(SPLITS)}")
         wanted = tuple(lower[s.lower()] for s in asked)
     if ferplus is not None and not Path(ferplus).is_file():
-        raise FervizError(f"{ferplus}: no such file")
+        raise FervizError(f"{shown(ferplus)}: no such file")
     faces, codes, usage = load_table(path)
     n = len(codes)
     votes = soft = None
@@ -124,7 +124,7 @@ def load_fer2013(path: str | os.PathLike, splits: str | tuple[str, ...] | None =
                 out_labels = soft.argmax(axis=1).astype(np.int8)
     index = np.flatnonzero(keep)
     if index.size == 0:
-        raise FervizError(f"{path}: the selection is empty")
+        raise FervizError(f"{shown(path)}: the selection is empty")
     return Records(
         ids=np.array([f"fer2013:{i}" for i in index], dtype=object),
         labels=out_labels[index], splits=usage[index],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import lzma
+import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from ..labels import EMOTIONS
 from ..progress import progress
 from .records import FACE_SIZE
@@ -30,8 +31,8 @@ BLOCK = 1 << 22  # bytes of decompressed text parsed at once
 SHOWN = 5  # bad lines named in a message
 _CODES = {str(i).encode(): i for i in range(len(EMOTIONS))}
 _SPLIT_OF = {s.lower().encode(): s for s in SPLITS}
-_BLANK = bytes.maketrans(b'"\t\r', b"   ")  # quotes and odd whitespace inside a field
-_FIELDS = bytes.maketrans(b',"\t\r', b"    ")
+_BLANK = bytes.maketrans(b"\t\r", b"  ")  # odd whitespace inside a field
+_FIELDS = bytes.maketrans(b",\t\r", b"   ")
 _LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
 # What a corrupt or truncated compressed file raises while it is read.
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
@@ -59,6 +60,16 @@ def _blocks(stream: BinaryIO) -> Iterator[bytes]:
         yield rest + b"\n"
 
 
+def _unquote(field: bytes) -> bytes | None:
+    """A field without its enclosing quotes; None if its quotes do not pair up."""
+    s = field.strip(b" \t\r")
+    if b'"' not in s:
+        return field
+    if len(s) >= 2 and s[0] == s[-1] == ord('"') and b'"' not in s[1:-1]:
+        return s[1:-1]
+    return None
+
+
 def _shown(text: bytes) -> str:
     s = text.decode("utf-8", "backslashreplace")
     return repr(s if len(s) <= 40 else s[:37] + "...")
@@ -76,7 +87,7 @@ def _header(line: bytes, path: Path) -> tuple[int, int, int, int]:
              line.decode("utf-8-sig", "backslashreplace").strip().split(",")]
     missing = [c for c in COLUMNS if c not in names]
     if missing:
-        raise FervizError(f"{path}: missing column(s) {', '.join(missing)}; expected "
+        raise FervizError(f"{shown(path)}: missing column(s) {', '.join(missing)}; expected "
                           f"{','.join(COLUMNS)} (found {','.join(names)[:80]})")
     return len(names), *(names.index(c) for c in COLUMNS)
 
@@ -97,7 +108,7 @@ class _Reader:
         """Raise, naming the lines in ``bad`` (line number, first bad value), if any."""
         if bad:
             value = _shown(bad[0][1]) if quote else bad[0][1].decode()
-            raise FervizError(f"{self.path}: {_lines([n for n, _ in bad])}: "
+            raise FervizError(f"{shown(self.path)}: {_lines([n for n, _ in bad])}: "
                               f"{what.format(value)}")
 
     def block(self, text: bytes) -> None:
@@ -112,13 +123,13 @@ class _Reader:
         (nothing kept) at anything unusual, which :meth:`_general` then handles or names."""
         codes, usage = [], []
         for line in lines:
-            code = _CODES.get(line[:line.find(b",")].strip(b' "'))
-            split = _SPLIT_OF.get(line[line.rfind(b",") + 1:].strip(b' \t\r"').lower())
+            code = _CODES.get(line[:line.find(b",")].strip(b" "))
+            split = _SPLIT_OF.get(line[line.rfind(b",") + 1:].strip(b" \t\r").lower())
             if code is None or split is None:
                 return False
             codes.append(code)
             usage.append(split)
-        if text.count(b",") != 2 * len(lines):
+        if text.count(b",") != 2 * len(lines) or b'"' in text:
             return False
         numbers = text.translate(_FIELDS, _LETTERS)  # "3,1 2 ...,Training" -> "3 1 2 ... "
         if len(text) - len(numbers) != sum(map(len, usage)):  # a letter outside Usage
@@ -136,19 +147,26 @@ class _Reader:
         return True
 
     def _general(self, lines: list[bytes], first: int) -> None:
-        """Any column order, blank lines; names the bad lines."""
+        """Any column order, quoted fields, blank lines; names the bad lines."""
         pixels, numbers = [], []
         wrong: list[tuple[int, bytes]] = []
+        quotes: list[tuple[int, bytes]] = []
         codes: list[tuple[int, bytes]] = []
         splits: list[tuple[int, bytes]] = []
         for number, line in enumerate(lines, first):
             fields = line.split(b",")
             if len(fields) != self.width:
-                if line.strip(b' \t\r"'):
+                if line.strip(b" \t\r"):
                     wrong.append((number, b"%d" % len(fields)))
                 continue
-            code = _CODES.get(fields[self.i_emotion].strip(b' \t\r"'))
-            split = _SPLIT_OF.get(fields[self.i_usage].strip(b' \t\r"').lower())
+            if b'"' in line:
+                unquoted = [_unquote(f) for f in fields]
+                if None in unquoted:
+                    quotes.append((number, next(f for f, u in zip(fields, unquoted) if u is None)))
+                    continue
+                fields = unquoted
+            code = _CODES.get(fields[self.i_emotion].strip(b" \t\r"))
+            split = _SPLIT_OF.get(fields[self.i_usage].strip(b" \t\r").lower())
             if code is None:
                 codes.append((number, fields[self.i_emotion]))
             if split is None:
@@ -159,17 +177,18 @@ class _Reader:
             self.usage.append(split)
         self.fail(wrong, f"{{}} comma-separated fields, expected {self.width} "
                          f"({','.join(COLUMNS)})", quote=False)
+        self.fail(quotes, "unbalanced quotes in {} (a stray quote would join lines)")
         self.fail(codes, f"unknown emotion code {{}} (expected 0-6: {', '.join(EMOTIONS)})")
         self.fail(splits, f"Usage {{}} is not a FER2013 split (expected {', '.join(SPLITS)})")
         if pixels:
             self.faces.append(self._pixels(pixels, numbers))
 
     def _pixels(self, fields: list[bytes], numbers: list[int]) -> np.ndarray:
-        text = b"\n".join(fields)
-        if b'"' in text or b"\t" in text or b"\r" in text:
-            text = text.translate(_BLANK)
+        text = b"\n".join(fields).translate(_BLANK)
         try:
-            faces = np.loadtxt(text.split(b"\n"), dtype=np.uint8, ndmin=2, comments=None)
+            with warnings.catch_warnings():  # an all-empty block: "input contained no data"
+                warnings.simplefilter("ignore", UserWarning)
+                faces = np.loadtxt(text.split(b"\n"), dtype=np.uint8, ndmin=2, comments=None)
         except ValueError:
             faces = None
         if faces is None or faces.shape != (len(fields), PIXELS):
@@ -189,7 +208,7 @@ class _Reader:
                 value.append((number, bad[0]))
         self.fail(count, f"{{}} pixel values, expected {PIXELS} (48x48)", quote=False)
         self.fail(value, "pixel value {} is not an integer 0-255")
-        raise FervizError(f"{self.path}: lines {numbers[0]}-{numbers[-1]}: unreadable pixels")
+        raise FervizError(f"{shown(self.path)}: lines {numbers[0]}-{numbers[-1]}: unreadable pixels")
 
 
 def parse_csv(path: str | Path, quiet: bool | None = None
@@ -204,23 +223,23 @@ def parse_csv(path: str | Path, quiet: bool | None = None
     try:
         raw = open(path, "rb")
     except OSError as e:
-        raise FervizError(f"{path}: cannot open it ({e.strerror})") from e
+        raise FervizError(f"{shown(path)}: cannot open it ({e.strerror})") from e
     try:
         with raw, _open(path, raw) as stream, \
                 progress(desc=f"parsing {path.name}", total=path.stat().st_size, unit="B",
                          unit_scale=True, quiet=quiet, leave=False) as bar:
             header = stream.readline(1 << 16)
             if not header.strip():
-                raise FervizError(f"{path}: the file is empty")
+                raise FervizError(f"{shown(path)}: the file is empty")
             reader = _Reader(path, header)
             for text in _blocks(stream):
                 reader.block(text)
                 bar.update(raw.tell() - bar.n)
     except _READ_ERRORS as e:
         what = "file" if kind == "csv" else f"{kind} file"
-        raise FervizError(f"{path}: cannot read the {what}; it is corrupt or truncated "
+        raise FervizError(f"{shown(path)}: cannot read the {what}; it is corrupt or truncated "
                           f"({type(e).__name__}: {e})") from e
     if not reader.codes:
-        raise FervizError(f"{path}: no rows")
+        raise FervizError(f"{shown(path)}: no rows")
     faces = np.concatenate(reader.faces) if len(reader.faces) > 1 else reader.faces[0]
     return faces, np.array(reader.codes, np.int8), np.array(reader.usage, dtype=object)

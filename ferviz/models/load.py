@@ -4,6 +4,9 @@ Accepted specs: a zoo name; a state dict (``.safetensors``, ``.pt``, ``.pth``, `
 dicts that wrap it under a key) with an architecture (registered name or
 ``path/to/file.py:ClassName``); TorchScript; ONNX; and a fully pickled ``nn.Module`` only with
 ``trust=True``.
+
+torch is imported only once a spec has passed the checks that need no torch, so bad input
+fails fast.
 """
 
 from __future__ import annotations
@@ -13,17 +16,19 @@ import json
 import zipfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from ..data.records import FACE_SIZE
 from ..errors import FervizError, shown
 from . import zoo
 from .card import ModelCard
-from .fermodel import Ensemble, FERModel
 from .registry import create_model
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from .fermodel import FERModel
 
 STATE_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".ckpt")
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights", "ema")
@@ -54,6 +59,7 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
     Raises:
         FervizError: for every input ferviz cannot load, with the reason.
     """
+    ModelCard(arch="").with_options(**options)  # bad options fail before any loading
     if zoo.exists(spec):
         model = _load_entry(zoo.root() / spec, trust)
         return _finish(model.net, model.card.with_options(**options))
@@ -86,6 +92,8 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
                           "--arch NAME (ferviz models --archs) or --arch file.py:ClassName, or "
                           f"a sidecar {shown(sidecar.name)} with {{\"arch\": ...}}")
     elif suffix in STATE_SUFFIXES or suffix == "":
+        from torch import nn
+
         obj = _torch_load(path, trust)
         if not isinstance(obj, nn.Module):
             raise FervizError(f"{shown(path)}: holds a state dict; say which architecture it "
@@ -121,6 +129,10 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
 def _finish(net: nn.Module, card: ModelCard) -> FERModel:
     """Wrap, count parameters, and try the model on two faces (a black and a grey one): it
     must give one finite row of class scores per face."""
+    import torch
+
+    from .fermodel import FERModel
+
     card = replace(card, params=sum(p.numel() for p in net.parameters()))
     model = FERModel(net, card).eval()
     x = torch.zeros(2, 1, FACE_SIZE, FACE_SIZE)
@@ -130,13 +142,11 @@ def _finish(net: nn.Module, card: ModelCard) -> FERModel:
             out = model(x)
         except FervizError:
             raise
-        except RuntimeError as e:
-            raise FervizError(f"{card.name}: the model fails on a {card.channels}x"
-                              f"{card.input_size}x{card.input_size} input ({e}); check "
-                              "--input-size and --channels") from e
         except (Exception, SystemExit) as e:  # user code
+            hint = "; check --input-size and --channels" if isinstance(e, RuntimeError) else ""
             raise FervizError(f"{card.name}: the model's forward pass failed on 2 test faces "
-                              f"({type(e).__name__}: {e})") from e
+                              f"of {card.channels}x{card.input_size}x{card.input_size} "
+                              f"({type(e).__name__}: {e}){hint}") from e
     if not torch.isfinite(out).all():
         raise FervizError(f"{card.name}: the model gives NaN or infinite scores for 2 of 2 "
                           "test faces; its weights may be damaged")
@@ -182,6 +192,8 @@ def _build(arch: str, kwargs: dict[str, Any], untrusted: str | None = None
         net = getattr(module, cls)(**kwargs)
     except (Exception, SystemExit) as e:  # user code
         raise FervizError(f"{shown(arch)}: construction failed: {type(e).__name__}: {e}") from e
+    from torch import nn
+
     if not isinstance(net, nn.Module):
         raise FervizError(f"{shown(arch)}: builds a {type(net).__name__}, not a torch nn.Module")
     return net, ModelCard(arch=arch, name=cls)
@@ -189,6 +201,8 @@ def _build(arch: str, kwargs: dict[str, Any], untrusted: str | None = None
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """A state dict from .safetensors or a torch file, unwrapped and de-``module.``-prefixed."""
+    import torch
+
     if path.suffix.lower() == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file
@@ -232,6 +246,8 @@ def load_weights(net: nn.Module, sd: dict[str, torch.Tensor], where: Path | str)
 def _torch_load(path: Path, trust: bool) -> Any:
     import pickle
 
+    import torch
+
     with open(path, "rb") as f:
         head = f.read(2)
     if not zipfile.is_zipfile(path) and not head.startswith(b"\x80"):
@@ -251,6 +267,8 @@ def _torch_load(path: Path, trust: bool) -> Any:
 
 
 def _load_torchscript(path: Path) -> nn.Module:
+    import torch
+
     try:
         return torch.jit.load(str(path), map_location="cpu")
     except (RuntimeError, OSError, ValueError, zipfile.BadZipFile) as e:
@@ -283,6 +301,8 @@ def _load_onnx(path: Path) -> nn.Module:
 def _load_entry(folder: Path, trust: bool) -> FERModel:
     """A zoo entry folder: ``card.json`` and ``weights.safetensors`` (an ensemble's card
     lists member zoo names instead)."""
+    from .fermodel import Ensemble, FERModel
+
     card = ModelCard.read(folder / "card.json")
     if not card.name:
         card = replace(card, name=folder.name)
