@@ -44,7 +44,9 @@ def _model(spec: str, arch: str | None = None, trust: bool = False, input_size: 
 def _data(spec: str, split: str | None, labels: str = "fer2013", ferplus: Path | None = None):
     from .data import open_data
 
-    return open_data(spec, split=split, labels=labels, ferplus=ferplus)
+    records = open_data(spec, split=split, labels=labels, ferplus=ferplus)
+    records.images()  # decode (or read the cached) faces now: a bad image fails before torch
+    return records
 
 
 @app.command()

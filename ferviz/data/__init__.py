@@ -26,6 +26,9 @@ def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "
     if contempt not in ("merge", "drop"):
         raise FervizError(f"contempt must be 'merge' or 'drop', not {contempt!r}")
     spec = str(spec)
+    if not spec.strip():
+        raise FervizError("no data given: name a fer2013 csv, an image folder, a photo, or "
+                          "'synth'")
     path = Path(spec)
     is_csv = any(path.name.lower().endswith(s) for s in (".csv", ".csv.gz", ".csv.xz"))
     if spec != SYNTH and not path.exists():

@@ -229,8 +229,11 @@ def parse_csv(path: str | Path, quiet: bool | None = None
                 progress(desc=f"parsing {path.name}", total=path.stat().st_size, unit="B",
                          unit_scale=True, quiet=quiet, leave=False) as bar:
             header = stream.readline(1 << 16)
-            if not header.strip():
+            if not header:
                 raise FervizError(f"{shown(path)}: the file is empty")
+            if not header.strip():
+                raise FervizError(f"{shown(path)}: line 1 is blank; expected the header "
+                                  f"{','.join(COLUMNS)}")
             reader = _Reader(path, header)
             for text in _blocks(stream):
                 reader.block(text)

@@ -121,8 +121,16 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
     if unknown:
         raise FervizError(f"{shown(path)}: unknown keys {', '.join(unknown)} (known: arch, "
                           f"{', '.join(_OPTION_KEYS)})")
-    if "arch" in opts and not isinstance(opts["arch"], str):
-        raise FervizError(f"{shown(path)}: arch must be a string")
+    for key, value in opts.items():
+        whole = key in ("input_size", "channels")
+        if not (isinstance(value, int) and not isinstance(value, bool) if whole else
+                isinstance(value, str)):
+            raise FervizError(f"{shown(path)}: {key} must be a "
+                              f"{'whole number' if whole else 'string'}, not {value!r}")
+    try:
+        ModelCard(arch="").with_options(**{k: v for k, v in opts.items() if k != "arch"})
+    except FervizError as e:
+        raise FervizError(f"{shown(path)}: {e}") from e
     return opts
 
 
@@ -147,8 +155,9 @@ def _finish(net: nn.Module, card: ModelCard) -> FERModel:
             raise FervizError(f"{card.name}: the model's forward pass failed on 2 test faces "
                               f"of {card.channels}x{card.input_size}x{card.input_size} "
                               f"({type(e).__name__}: {e}){hint}") from e
-    if not torch.isfinite(out).all():
-        raise FervizError(f"{card.name}: the model gives NaN or infinite scores for 2 of 2 "
+    bad = int((~torch.isfinite(out).all(dim=1)).sum())
+    if bad:
+        raise FervizError(f"{card.name}: the model gives NaN or infinite scores for {bad} of 2 "
                           "test faces; its weights may be damaged")
     return model
 
@@ -245,32 +254,38 @@ def load_weights(net: nn.Module, sd: dict[str, torch.Tensor], where: Path | str)
 
 def _torch_load(path: Path, trust: bool) -> Any:
     import pickle
-
-    import torch
+    import warnings
 
     with open(path, "rb") as f:
         head = f.read(2)
     if not zipfile.is_zipfile(path) and not head.startswith(b"\x80"):
-        raise FervizError(f"{shown(path)}: not a readable PyTorch file (neither a zip archive nor a "
-                          "pickle)")
+        raise FervizError(f"{shown(path)}: not a readable PyTorch file (neither a zip archive "
+                          "nor a pickle)")
+    import torch
+
     try:
-        return torch.load(str(path), map_location="cpu", weights_only=not trust)
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 106" on a bad file
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(str(path), map_location="cpu", weights_only=not trust)
     except pickle.UnpicklingError as e:
         if trust:
             raise FervizError(f"{shown(path)}: not a readable PyTorch file ({e})") from e
         raise FervizError(f"{shown(path)}: refusing to unpickle arbitrary objects (it may run "
                           "code); if you trust this file, pass --trust") from e
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as e:
-        raise FervizError(f"{shown(path)}: not a readable PyTorch file ({e})") from e
-    except (Exception, SystemExit) as e:  # trusted: unpickling ran the file's own code
-        raise FervizError(f"{shown(path)}: unpickling it failed ({type(e).__name__}: {e})") from e
+    except (Exception, SystemExit) as e:  # a damaged file, or (trusted) the file's own code
+        what = "unpickling it failed" if trust else "not a readable PyTorch file"
+        raise FervizError(f"{shown(path)}: {what} ({type(e).__name__}: {e})") from e
 
 
 def _load_torchscript(path: Path) -> nn.Module:
+    import warnings
+
     import torch
 
     try:
-        return torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():  # torch 2.10+: "torch.jit.load is deprecated"
+            warnings.simplefilter("ignore", FutureWarning)
+            return torch.jit.load(str(path), map_location="cpu")
     except (RuntimeError, OSError, ValueError, zipfile.BadZipFile) as e:
         raise FervizError(f"{shown(path)}: not a readable TorchScript file ({e})") from e
 
@@ -301,8 +316,6 @@ def _load_onnx(path: Path) -> nn.Module:
 def _load_entry(folder: Path, trust: bool) -> FERModel:
     """A zoo entry folder: ``card.json`` and ``weights.safetensors`` (an ensemble's card
     lists member zoo names instead)."""
-    from .fermodel import Ensemble, FERModel
-
     card = ModelCard.read(folder / "card.json")
     if not card.name:
         card = replace(card, name=folder.name)
@@ -312,12 +325,16 @@ def _load_entry(folder: Path, trust: bool) -> FERModel:
         if missing:
             raise FervizError(f"{card.name}: ensemble member(s) not in the zoo: "
                               f"{', '.join(map(shown, missing))}")
+        from .fermodel import Ensemble, FERModel
+
         return FERModel(Ensemble([_load_entry(zoo.root() / m, trust) for m in members]), card)
-    arch = _beside(card.arch, folder)
-    kwargs = {} if _arch_file(arch) else {"num_classes": len(card.labels)}
-    net, _ = _build(arch, kwargs, None if trust else f"{shown(folder / 'card.json')} (card)")
     weights = folder / zoo.WEIGHTS
     if not weights.is_file():
         raise FervizError(f"{shown(folder)}: no {zoo.WEIGHTS} beside card.json")
+    arch = _beside(card.arch, folder)
+    kwargs = {} if _arch_file(arch) else {"num_classes": len(card.labels)}
+    net, _ = _build(arch, kwargs, None if trust else f"{shown(folder / 'card.json')} (card)")
     load_weights(net, read_state_dict(weights), weights)
+    from .fermodel import FERModel
+
     return FERModel(net, card)
