@@ -318,7 +318,7 @@ add("a sidecar card must be a JSON object", SC, {"w.pt": EMPTY_PT, "w.pt.json": 
 add("arch must be a string, not 5", SC, {"w.pt": EMPTY_PT, "w.pt.json": '{"arch": 5}'})
 add("input_size must be a whole number, not '64'", SC,
     {"w.pt": EMPTY_PT, "w.pt.json": '{"input_size": "64"}'})
-add("does not cover the 7 emotions", SC, {"w.pt": EMPTY_PT, "w.pt.json": '{"labels": "happy"}'})
+add("unknown class name(s) sadd", SC, {"w.pt": EMPTY_PT, "w.pt.json": '{"labels": "happy,sadd"}'})
 add("input size 4096 is out of range", SC,
     {"w.pt": state_dict("synth_cnn"), "w.pt.json": '{"arch": "synth_cnn", "input_size": 4096}'})
 for option, what in [("--input-size 0", "input size 0 is out of range 8-512"),
