@@ -5,18 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 from torch.nn import functional as F
 
-from .cache import atomic_path, cache_dir
+from .cache import atomic_path, cache_dir, read_cached
 from .data.records import Records
 from .errors import FervizError
 from .labels import EMOTIONS, label_name
 from .models.fermodel import FERModel
+from .progress import progress as bar
 from .table import PROBS, entropy
 
 # Test-time augmentation as in the CS230 project: flip plus small rotations, shifts, zooms.
@@ -25,6 +31,8 @@ TTA = ((False, 0, 0, 0, 1.0), (True, 0, 0, 0, 1.0), (False, 8, 0, 0, 1.0),
        (False, -8, 0, 0, 1.0), (True, 8, 0, 0, 1.0), (True, -8, 0, 0, 1.0),
        (False, 0, 0.06, 0, 1.0), (False, 0, -0.06, 0, 1.0), (False, 0, 0, 0.06, 1.0),
        (False, 0, 0, 0, 1.1))
+LAYOUT_MIN = 1024  # smaller sets are not worth timing both memory layouts
+PROBE = 32  # faces per layout timing
 
 
 def default_device() -> torch.device:
@@ -34,6 +42,48 @@ def default_device() -> torch.device:
 def to_tensor(faces: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """N x 48 x 48 uint8 -> N x 1 x 48 x 48 float in [0, 1]."""
     return torch.from_numpy(np.ascontiguousarray(faces)).to(device).unsqueeze(1).float().div_(255)
+
+
+@contextmanager
+def placed(model: nn.Module, device: torch.device,
+           layout: torch.memory_format = torch.contiguous_format) -> Iterator[nn.Module]:
+    """The model on ``device`` in ``layout`` for a while; its own tensors are put back after
+    (no copy of the weights is kept)."""
+    params = [(p, p.data) for p in model.parameters()]
+    buffers = [(m, dict(m._buffers)) for m in model.modules()]
+    try:
+        yield model.to(device=device, memory_format=layout)
+    finally:
+        for p, data in params:
+            p.data = data
+        for m, saved in buffers:
+            m._buffers.update(saved)
+
+
+_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def fastest_layout(model: nn.Module, faces: np.ndarray, device: torch.device
+                   ) -> torch.memory_format:
+    """channels-last or the default layout, whichever runs ``model`` faster here (timed once
+    per model and device on a few faces)."""
+    known = _LAYOUTS.setdefault(model, {})
+    if device.type not in known:
+        x = to_tensor(faces[:PROBE], device)
+        times = {}
+        for layout in (torch.contiguous_format, torch.channels_last):
+            with placed(model, device, layout):
+                xl = x.contiguous(memory_format=layout)
+                model(xl)  # warm-up: kernels are chosen on first use
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                start = time.perf_counter()
+                model(xl)
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                times[layout] = time.perf_counter() - start
+        known[device.type] = min(times, key=times.get)
+    return known[device.type]
 
 
 def augment(x: torch.Tensor, flip: bool, degrees: float, tx: float, ty: float,
@@ -53,27 +103,52 @@ def augment(x: torch.Tensor, flip: bool, degrees: float, tx: float, ty: float,
 
 def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
                   batch_size: int = 512, progress: bool | None = None) -> np.ndarray:
-    """N x 7 emotion probabilities, batched under ``torch.inference_mode``."""
-    from tqdm.auto import tqdm
+    """N x 7 emotion probabilities, batched under ``torch.inference_mode``, on CUDA when
+    available and in the faster memory layout (for sets of :data:`LAYOUT_MIN` faces or more).
 
-    device = next(model.parameters(), torch.empty(0)).device
+    Raises:
+        FervizError: the model's forward fails or gives no finite probabilities (both name the
+            model and the faces concerned).
+    """
+    device = default_device()
     views = TTA if tta else TTA[:1]
     out = np.empty((len(faces), len(EMOTIONS)), np.float32)
+    name = model.card.name or model.card.arch
     was_training = model.training
     model.eval()
+    bad = 0
     try:
         with torch.inference_mode():
-            for start in tqdm(range(0, len(faces), batch_size), desc="predict", unit="batch",
-                              disable=progress is False or (progress is None and
-                                                            len(faces) < 20 * batch_size)):
-                x = to_tensor(faces[start:start + batch_size], device)
-                p = F.softmax(model(x), dim=1)
-                for view in views[1:]:
-                    p += F.softmax(model(augment(x, *view)), dim=1)
-                out[start:start + len(x)] = (p / len(views)).float().cpu().numpy()
+            layout = fastest_layout(model, faces, device) if len(faces) >= LAYOUT_MIN else \
+                torch.contiguous_format
+            with placed(model, device, layout):
+                for start in bar(range(0, len(faces), batch_size), desc="predicting",
+                                 unit="batch", quiet=True if progress is False else None):
+                    x = to_tensor(faces[start:start + batch_size], device)
+                    x = x.contiguous(memory_format=layout)
+                    p = _forward(model, x, views, name, start, len(faces))
+                    bad += int((~torch.isfinite(p).all(dim=1)).sum())
+                    out[start:start + len(x)] = p.float().cpu().numpy()
     finally:
         model.train(was_training)
+    if bad:
+        raise FervizError(f"{name}: the model gives NaN or infinite scores for {bad:,} of "
+                          f"{len(faces):,} faces; its weights may be damaged")
     return out
+
+def _forward(model: FERModel, x: torch.Tensor, views: tuple, name: str, start: int,
+             total: int) -> torch.Tensor:
+    """Mean softmax over the TTA views; a failing user network becomes a FervizError."""
+    try:
+        p = F.softmax(model(x), dim=1)
+        for view in views[1:]:
+            p += F.softmax(model(augment(x, *view)), dim=1)
+    except FervizError:
+        raise
+    except (Exception, SystemExit) as e:  # the network is user code: report what it raised
+        raise FervizError(f"{name}: the model's forward pass failed on faces {start + 1}-"
+                          f"{start + len(x)} of {total:,} ({type(e).__name__}: {e})") from e
+    return p / len(views)
 
 
 def table(records: Records, probs: np.ndarray) -> pd.DataFrame:
@@ -105,8 +180,8 @@ def predict(model: FERModel, records: Records, tta: bool = False, batch_size: in
     if len(records) == 0:
         raise FervizError("no faces to predict")
     path = cache_path(model, records, tta)
-    if cache and path.is_file():
-        return pd.read_parquet(path)
+    if cache and (df := read_cached(path, lambda p: _cached_table(p, len(records)))) is not None:
+        return df
     df = table(records, predict_proba(model, records.images(), tta, batch_size, progress))
     if cache:
         save_table(df, path)
@@ -118,6 +193,13 @@ def cache_path(model: FERModel, records: Records, tta: bool = False) -> Path:
     key = hashlib.blake2b(json.dumps([model.digest(), records.digest(), tta, 1]).encode(),
                           digest_size=16).hexdigest()
     return cache_dir("predictions") / f"{key}.parquet"
+
+
+def _cached_table(path, rows: int) -> pd.DataFrame:
+    df = pd.read_parquet(path)
+    if len(df) != rows or not set(PROBS) <= set(df.columns):
+        raise ValueError(f"holds {len(df)} rows, not the {rows} predicted")
+    return df
 
 
 def save_table(df: pd.DataFrame, path) -> None:

@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 HALF_TOLERANCE = 0.001  # float16 weights are kept only if accuracy moves by at most 0.1 point
 
 
+def opened(ds: DataSpec) -> Records:
+    """The spec's faces, decoded now: bad data fails before a model is loaded (and torch
+    imported)."""
+    records = ds.open()
+    records.images()
+    return records
+
+
 def predictions(model: FERModel, records: Records, tta: bool = False) -> pd.DataFrame:
     """The (cached) predictions table of a loaded model on records."""
     from .predict import predict
@@ -34,7 +42,7 @@ def predict_to_file(ms: ModelSpec, ds: DataSpec, out: Path, tta: bool, force: bo
     from .predict import save_table
 
     check_output(out, force)
-    records = ds.open()  # bad data fails before the model is loaded (and torch imported)
+    records = opened(ds)
     df = predictions(ms.load(), records, tta)
     write_or_keep(out, lambda path: save_table(df, path))
     return len(df)
@@ -71,7 +79,7 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
         from .models.card_metrics import entry_folder
 
         entry_folder(ms.model)  # fail before any work
-    records = ds.open()
+    records = opened(ds)
     m = ms.load()
     notes = []
     if ds.split is None and len(set(map(str, records.splits))) > 1:
@@ -119,33 +127,36 @@ def train(arch: str, ds: DataSpec, out: Path, init: str | None = None,
           log: Callable[[str], None] = print, progress: bool = False,
           **recipe: Any) -> dict[str, Any]:
     """Train an architecture on ``ds`` (resumable: the same call continues from the
-    checkpoint in ``out``); returns the training summary."""
-    import torch
+    checkpoint in ``out``); returns the training summary. The recipe and the splits are
+    checked before torch is imported."""
+    from dataclasses import replace
 
-    from .models.fermodel import FERModel
-    from .models.load import load_model
-    from .models.registry import create_model
-    from .train import Recipe, train as run
+    from .recipe import Recipe
 
+    r = Recipe(arch=arch, labels=ds.labels, **recipe)
     out.mkdir(parents=True, exist_ok=True)
     check_output(out / "card.json", force=True)  # writable; the run itself resumes
     records = ds.open_all()
     splits = {str(s) for s in records.splits}
     train_split = train_split or ("Training" if "Training" in splits else "train")
     val_split = val_split or ("PublicTest" if "PublicTest" in splits else "val")
-    seed = recipe.get("seed", 0)
-    torch.manual_seed(seed)  # the initial weights follow the seed too
+    train_set, val_set = records.split(train_split), records.split(val_split)
+    import torch
+
+    from .models.fermodel import FERModel
+    from .models.load import load_model
+    from .models.registry import create_model
+    from .train import train as run
+
+    torch.manual_seed(r.seed)  # the initial weights follow the seed too
     net, card = create_model(arch)
-    start = ""
     if init:
         first = load_model(init, arch=arch)
         if first.card.arch != arch:
             raise FervizError(f"--init {init} is a {first.card.arch}, not a {arch}")
         net.load_state_dict(first.net.state_dict())
-        start = f"{init} ({first.digest()[:12]})"
-    r = Recipe(arch=arch, labels=ds.labels, init=start, **recipe)
-    summary = run(FERModel(net, card), r, records.split(train_split), records.split(val_split),
-                  out, progress=progress, log=log,
+        r = replace(r, init=f"{init} ({first.digest()[:12]})")
+    summary = run(FERModel(net, card), r, train_set, val_set, out, progress=progress, log=log,
                   data=f"{records.name}: train {train_split}, select on {val_split}")
     return {**summary, "val_split": val_split}
 
@@ -185,7 +196,7 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
     other, other_name = None, ""
     if compare_preds:
         other, other_name = read_table(compare_preds), compare_preds.name
-    records = ds.open()
+    records = opened(ds)
     m = ms.load()
     df = predictions(m, records, tta)
     if compare:
@@ -243,7 +254,7 @@ def regions(ms: ModelSpec, ds: DataSpec, method: str, target: str, by: str,
     if limit is not None and limit < 1:
         raise FervizError(f"--limit must be at least 1, not {limit}")
     spec = load_regions(regions_file) if regions_file else None
-    records = ds.open()
+    records = opened(ds)
     m = ms.load()
     if limit is not None:
         records = records.select(slice(0, limit))

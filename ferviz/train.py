@@ -10,7 +10,7 @@ import json
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,28 +26,10 @@ from .models import zoo
 from .models.card import ModelCard
 from .models.fermodel import FERModel
 from .predict import default_device, predict_proba, to_tensor
+from .progress import progress as bar
+from .recipe import Recipe
 
 CHECKPOINT = "checkpoint.pt"
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Everything that decides a training run; saved in the model card."""
-
-    arch: str
-    labels: str = "fer2013"
-    epochs: int = 60
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    optimizer: str = "adam"
-    schedule: str = "cosine"
-    augment: bool = True
-    class_weights: bool = False
-    patience: int = 15
-    seed: int = 0
-    label_smoothing: float = 0.0
-    init: str = ""
 
 
 def random_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -110,8 +92,6 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     Returns:
         The training summary stored in the card (best epoch, accuracies, wall time...).
     """
-    from tqdm.auto import tqdm
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     device = default_device()
@@ -133,16 +113,7 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
              "best": None, "stale": 0}
     ckpt = out / CHECKPOINT
     if ckpt.is_file():
-        saved = torch.load(ckpt, map_location=device, weights_only=True)
-        if saved["recipe"] != asdict(recipe):
-            raise FervizError(f"{ckpt}: a checkpoint of a different recipe is in the way; "
-                              "choose another output folder or delete it")
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["optimizer"])
-        if sched is not None:
-            sched.load_state_dict(saved["scheduler"])
-        g.set_state(saved["generator"])
-        state = saved["state"]
+        state = _resume(ckpt, recipe, model, opt, sched, g, device)
         log(f"resuming {out} at epoch {state['epoch'] + 1}/{recipe.epochs}")
     while state["epoch"] < recipe.epochs and state["stale"] < recipe.patience:
         t0 = time.perf_counter()
@@ -150,8 +121,8 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
         order = torch.randperm(len(x_all), generator=g)
         total = 0.0
         batches = range(0, len(order), recipe.batch_size)
-        for start in tqdm(batches, desc=f"epoch {state['epoch'] + 1}/{recipe.epochs}",
-                          disable=not progress, leave=False):
+        for start in bar(batches, desc=f"epoch {state['epoch'] + 1}/{recipe.epochs}",
+                         unit="batch", quiet=not progress, leave=False):
             idx = order[start:start + recipe.batch_size]
             if len(idx) < 2:
                 continue
@@ -192,6 +163,35 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     save_zoo_entry(model, out, recipe=asdict(recipe), training=summary, data=data,
                    data_hash=train_set.digest())
     return summary
+
+
+def _resume(ckpt: Path, recipe: Recipe, model: FERModel, opt: torch.optim.Optimizer,
+            sched, g: torch.Generator, device: torch.device) -> dict:
+    """Restore a run from its checkpoint; the training state it holds is returned.
+
+    Raises:
+        FervizError: a checkpoint of another recipe, or a damaged one (with the remedy).
+    """
+    try:
+        saved = torch.load(ckpt, map_location=device, weights_only=True)
+        same = saved["recipe"] == asdict(recipe)
+    except Exception as e:  # torch.load raises many types on a damaged file
+        raise FervizError(f"{ckpt}: the checkpoint is damaged ({type(e).__name__}); delete it "
+                          "to start the run over, or choose another output folder (-o)") from e
+    if not same:
+        raise FervizError(f"{ckpt}: a checkpoint of a different recipe is in the way; "
+                          "choose another output folder or delete it")
+    try:
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(saved["scheduler"])
+        g.set_state(saved["generator"])
+        return saved["state"]
+    except (KeyError, RuntimeError, ValueError, TypeError) as e:
+        raise FervizError(f"{ckpt}: the checkpoint is damaged ({type(e).__name__}: {e}); "
+                          "delete it to start the run over, or choose another output folder "
+                          "(-o)") from e
 
 
 def head_of(net: nn.Module) -> nn.Module:

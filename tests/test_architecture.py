@@ -16,7 +16,7 @@ LAYERS = [
     {"ferviz", "errors", "labels", "cache", "table", "outputs", "progress"},
     {"data"},
     {"models"},
-    {"predict", "train"},
+    {"predict", "train", "recipe"},
     {"analysis", "explain"},
     {"viz"},
     {"report"},

@@ -89,13 +89,13 @@ def test_fer2013_csv_loads_every_compression(tmp_path, suffix):
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda d: d.assign(pixels=d["pixels"].where(d.index != 4, "1 2 3")), "row 6: 3 pixel values"),
+    (lambda d: d.assign(pixels=d["pixels"].where(d.index != 4, "1 2 3")), "line 6: 3 pixel values"),
     (lambda d: d.assign(pixels=d["pixels"].where(d.index != 2, d["pixels"][2].replace(" ", " x", 1))),
-     "non-numeric"),
-    (lambda d: d.assign(emotion=d["emotion"].where(d.index != 3, 9)), "row 5: unknown emotion code"),
+     "line 4: pixel value 'x"),
+    (lambda d: d.assign(emotion=d["emotion"].where(d.index != 3, 9)), "line 5: unknown emotion code '9'"),
     (lambda d: d.drop(columns="Usage"), "missing column(s) Usage"),
     (lambda d: d.assign(pixels=d["pixels"].where(d.index != 0, " ".join(["300"] * 2304))),
-     "integers 0-255"),
+     "line 2: pixel value '300' is not an integer 0-255"),
 ])
 def test_fer2013_bad_csv_gives_one_clear_error(tmp_path, mutate, message):
     path = tmp_path / "bad.csv"
@@ -107,7 +107,7 @@ def test_fer2013_bad_csv_gives_one_clear_error(tmp_path, mutate, message):
 def test_fer2013_empty_and_missing(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    with pytest.raises(FervizError, match="cannot read"):
+    with pytest.raises(FervizError, match="the file is empty"):
         load_fer2013(empty)
     header = tmp_path / "header.csv"
     header.write_text("emotion,pixels,Usage\n")

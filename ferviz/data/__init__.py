@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from .records import Records
 
 SYNTH = "synth"
@@ -28,33 +28,45 @@ def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "
         FervizError: for unusable specs, files and empty splits.
     """
     from .contempt import policy
+    from .fer2013 import check_labels
 
+    check_labels(labels)
     if contempt is not None:
         policy(contempt, "folder")  # validates it for every source
     spec = str(spec)
+    if not spec.strip():
+        raise FervizError("no data given: name a fer2013 csv, an image folder, a photo, or "
+                          "'synth'")
+    path = Path(spec)
+    is_csv = any(path.name.lower().endswith(s) for s in (".csv", ".csv.gz", ".csv.xz"))
+    if spec != SYNTH and not path.exists():
+        raise FervizError(f"{shown(spec)}: no such file or folder (or use 'synth' for the "
+                          "demo set)")
+    if not (is_csv and path.is_file()):
+        if labels != "fer2013":
+            raise FervizError(f"label mode {labels} needs a fer2013 csv and its FER+ votes; "
+                              f"{shown(spec)} carries its own labels (use --labels fer2013)")
+        if ferplus is not None:
+            raise FervizError("FER+ votes join a fer2013 csv only, not "
+                              f"{shown(spec)}")
     if spec == SYNTH:
         from .synth import synth_splits
 
         records = synth_splits()
+    elif path.is_dir():
+        from .folders import load_folder
+
+        records = load_folder(path, contempt=contempt)
+    elif is_csv:
+        from .fer2013 import load_fer2013
+
+        records = load_fer2013(path, splits=split, labels=labels, ferplus=ferplus,
+                               contempt=contempt)
+        split = None
     else:
-        path = Path(spec)
-        if path.is_dir():
-            from .folders import load_folder
+        from .photos import load_photo
 
-            records = load_folder(path, contempt=contempt)
-        elif path.is_file() and any(path.name.lower().endswith(s) for s in
-                                    (".csv", ".csv.gz", ".csv.xz")):
-            from .fer2013 import load_fer2013
-
-            records = load_fer2013(path, splits=split, labels=labels, ferplus=ferplus,
-                                   contempt=contempt)
-            split = None
-        elif path.is_file():
-            from .photos import load_photo
-
-            records = load_photo(path, detect=detect)
-        else:
-            raise FervizError(f"{spec}: no such file or folder (or use 'synth' for the demo set)")
+        records = load_photo(path, detect=detect)
     if groups is not None or group_regex is not None:
         from .groups import with_groups
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from ..labels import EMOTIONS, FERPLUS_COLUMNS, INDEX
 from .contempt import policy
 
@@ -38,19 +38,24 @@ def read_votes(path: str | os.PathLike, expected_rows: int | None = None) -> np.
     """
     path = Path(path)
     if not path.is_file():
-        raise FervizError(f"{path}: no such file")
+        raise FervizError(f"{shown(path)}: no such file")
     try:
         df = pd.read_csv(path)
-    except (OSError, ValueError, pd.errors.ParserError) as e:
-        raise FervizError(f"{path}: cannot read as a FER+ votes csv ({e})") from e
+    except (OSError, ValueError, EOFError, pd.errors.ParserError) as e:
+        raise FervizError(f"{shown(path)}: cannot read as a FER+ votes csv ({e})") from e
     missing = [c for c in FERPLUS_COLUMNS if c not in df.columns]
     if missing:
-        raise FervizError(f"{path}: missing FER+ column(s) {', '.join(missing)}")
+        raise FervizError(f"{shown(path)}: missing FER+ column(s) {', '.join(missing)}")
     votes = df[list(FERPLUS_COLUMNS)].apply(pd.to_numeric, errors="coerce")
-    if votes.isna().any().any():
-        raise FervizError(f"{path}: vote counts must be numbers")
+    bad = np.flatnonzero((votes.isna() | (votes < 0) | (votes % 1 != 0) | (votes > 32767))
+                         .any(axis=1).to_numpy())
+    if bad.size:
+        lines = ", ".join(str(i + 2) for i in bad[:5]) + (f" (and {bad.size - 5} more)"
+                                                          if bad.size > 5 else "")
+        raise FervizError(f"{shown(path)}: line{'s' if bad.size > 1 else ''} {lines}: vote counts "
+                          "must be whole numbers 0-32767")
     if expected_rows is not None and len(df) != expected_rows:
-        raise FervizError(f"{path}: {len(df)} rows, but fer2013.csv has {expected_rows}; FER+ "
+        raise FervizError(f"{shown(path)}: {len(df)} rows, but fer2013.csv has {expected_rows}; FER+ "
                           "joins FER2013 by row position")
     return votes.to_numpy(np.int16)
 

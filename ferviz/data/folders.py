@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from ..labels import CONTEMPT, INDEX, canonical
 from .contempt import ContemptNote, policy
 from .groups import name_groups, parse_name
@@ -60,11 +60,16 @@ def load_folder(root: str | os.PathLike, contempt: str | None = None) -> Records
     """
     root = Path(root)
     if not root.is_dir():
-        raise FervizError(f"{root}: no such folder")
+        raise FervizError(f"{shown(root)}: no such folder")
     contempt = policy(contempt, "folder")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    try:
+        files = sorted(p for p in root.rglob("*")
+                       if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    except OSError as e:
+        raise FervizError(f"{shown(root)}: cannot list it ({e.strerror}: "
+                          f"{shown(e.filename)})") from e
     if not files:
-        raise FervizError(f"{root}: no images ({', '.join(IMAGE_SUFFIXES)}) found")
+        raise FervizError(f"{shown(root)}: no images ({', '.join(IMAGE_SUFFIXES)}) found")
     kept, labels, unknown, touched = [], [], set(), []
     for f in files:
         label = _label(f, root)
@@ -79,14 +84,14 @@ def load_folder(root: str | os.PathLike, contempt: str | None = None) -> Records
         kept.append(f)
         labels.append(label)
     if unknown:
-        raise FervizError(f"{root}: class folder(s) that name no emotion: "
-                          f"{', '.join(sorted(unknown))}; expected angry, disgust, fear, happy, "
+        raise FervizError(f"{shown(root)}: class folder(s) that name no emotion: "
+                          f"{', '.join(sorted(map(shown, unknown)))}; expected angry, disgust, fear, happy, "
                           "sad, surprise, neutral (or aliases such as anger, sadness, contempt)")
     if not kept:
-        raise FervizError(f"{root}: no labelled images left")
-    return Records(ids=np.array([str(f) for f in kept], dtype=object), labels=np.array(labels),
+        raise FervizError(f"{shown(root)}: no labelled images left")
+    return Records(ids=np.array([shown(f) for f in kept], dtype=object), labels=np.array(labels),
                    splits=np.array([_split(f, root) for f in kept], dtype=object),
                    sources=np.full(len(kept), "folder", dtype=object),
-                   paths=np.array([str(f) for f in kept], dtype=object), name=root.name,
+                   paths=np.array([str(f) for f in kept], dtype=object), name=shown(root.name),
                    groups=name_groups([f.name for f in kept]),
                    contempt=ContemptNote.count(contempt, touched))

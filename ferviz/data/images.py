@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from ..labels import FACE_SIZE
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -28,17 +29,18 @@ def read_gray(path: str | os.PathLike) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     p = Path(path)
+    name = shown(p)
     if not p.is_file():
-        raise FervizError(f"{p}: no such file")
+        raise FervizError(f"{name}: no such file")
     if p.stat().st_size == 0:
-        raise FervizError(f"{p}: the file is empty (0 bytes)")
+        raise FervizError(f"{name}: the file is empty (0 bytes)")
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as im:
                 if im.width * im.height > MAX_PIXELS:
-                    raise FervizError(f"{p}: {im.width}x{im.height} pixels is too large "
+                    raise FervizError(f"{name}: {im.width}x{im.height} pixels is too large "
                                       f"(limit {MAX_PIXELS:,}); refusing a possible "
                                       "decompression bomb")
                 im.load()
@@ -47,11 +49,12 @@ def read_gray(path: str | os.PathLike) -> np.ndarray:
     except FervizError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise FervizError(f"{p}: image too large, refusing a possible decompression bomb") from e
+        raise FervizError(f"{name}: image too large, refusing a possible decompression bomb") from e
     except UnidentifiedImageError as e:
-        raise FervizError(f"{p}: not an image file ferviz can read") from e
-    except (OSError, ValueError, SyntaxError) as e:
-        raise FervizError(f"{p}: the image is corrupt or truncated ({e})") from e
+        raise FervizError(f"{name}: not an image file ferviz can read") from e
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError,
+            ZeroDivisionError, struct.error) as e:  # what Pillow's decoders raise on bad data
+        raise FervizError(f"{name}: the image is corrupt or truncated ({e})") from e
 
 
 def _to_gray(im) -> np.ndarray:

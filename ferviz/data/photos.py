@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from .images import crop_face, is_face_crop, read_gray, to_face
 from .records import Records
 
@@ -145,12 +145,12 @@ def read_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = 
     else:
         found, dropped = find_faces(gray, all_faces)
         if not found:
-            raise FervizError(f"{path}: no face found; pass --no-detect to treat the whole image "
-                              "as one face")
+            raise FervizError(f"{shown(path)}: no face found; pass --no-detect to treat the "
+                              "whole image as one face")
         crops = [aligned_crop(gray, f) for f in found]
         faces = [c for c, _ in crops]
         found = [replace(f, angle=a) for f, (_, a) in zip(found, crops)]
-    name = Path(path).name
+    name = shown(Path(path).name)
     n = len(faces)
     records = Records(ids=np.array([f"{name}#face{k + 1}" for k in range(n)], dtype=object),
                       labels=np.full(n, -1), splits=np.full(n, "photo", dtype=object),

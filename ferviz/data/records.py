@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import FervizError
-from ..labels import CONTEMPT, EMOTIONS, FACE_SIZE, FERPLUS_COLUMNS, label_name
+from ..labels import CONTEMPT, EMOTIONS, FERPLUS_COLUMNS, label_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,12 +101,11 @@ class Records:
         return out
 
     def images(self) -> np.ndarray:
-        """N x 48 x 48 uint8 faces, decoding ``paths`` once if needed."""
+        """N x 48 x 48 uint8 faces, decoding ``paths`` once if needed (cached on disk)."""
         if self.faces is None:
-            from .images import read_face
+            from .facecache import decode_faces
 
-            self.faces = np.stack([read_face(p) for p in self.paths]) if len(self) else \
-                np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)
+            self.faces = decode_faces(self.paths)
         return self.faces
 
     def digest(self) -> str:
@@ -115,7 +114,7 @@ class Records:
             h = hashlib.blake2b(digest_size=16)
             h.update(np.ascontiguousarray(self.images()).tobytes())
             h.update(self.labels.tobytes())
-            h.update("\n".join(map(str, self.ids)).encode())
+            h.update("\n".join(map(str, self.ids)).encode("utf-8", "surrogatepass"))
             if self.votes is not None:
                 h.update(np.ascontiguousarray(self.votes).tobytes())
             for key, values in sorted((self.groups or {}).items()):

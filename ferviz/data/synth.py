@@ -188,12 +188,12 @@ def load_synth(n: int = 1400, seed: int = 0, ambiguity: float = 0.15,
         split: split name given to every face.
         person: one identity for every face (a "user" for fine-tuning), else random ones.
     """
-    from ..cache import atomic_path, cache_dir
+    from ..cache import atomic_path, cache_dir, read_cached
 
     path = cache_dir("synth") / f"v{_VERSION}-{n}-{seed}-{ambiguity:g}-{person}.npz"
-    if path.is_file():
-        z = np.load(path)
-        faces, masks, labels, soft = z["faces"], z["masks"], z["labels"], z["soft"]
+    cached = read_cached(path, _read_arrays) if n else None
+    if cached is not None:
+        faces, masks, labels, soft = cached
     else:
         faces, masks, labels, soft = zip(*(make_face(i, seed, ambiguity, person) for i in range(n))) \
             if n else ((), (), (), ())
@@ -211,6 +211,11 @@ def load_synth(n: int = 1400, seed: int = 0, ambiguity: float = 0.15,
         name=f"FER-Synth (seed {seed}, {n} faces, ambiguity {ambiguity:g}"
              f"{'' if person is None else f', person {person}'})",
     )
+
+
+def _read_arrays(path) -> tuple[np.ndarray, ...]:
+    with np.load(path) as z:
+        return z["faces"], z["masks"], z["labels"], z["soft"]
 
 
 SPLIT_SEEDS = {"train": 1, "val": 3, "test": 2}  # the splits never share a face

@@ -317,7 +317,6 @@ def _cache_key(model: nn.Module, faces: np.ndarray, targets: np.ndarray | None,
 def _cache_read(key: str | None) -> SaliencyMaps | None:
     if key is None:
         return None
-    from ..cache import cache_dir
+    from ..cache import cache_dir, read_cached
 
-    path = cache_dir("saliency") / f"{key}.npz"
-    return SaliencyMaps.load(path) if path.is_file() else None
+    return read_cached(cache_dir("saliency") / f"{key}.npz", SaliencyMaps.load)

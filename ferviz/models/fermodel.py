@@ -52,11 +52,30 @@ class FERModel(nn.Module):
             x = x.expand(-1, 3, -1, -1)
         if self._normalise:
             x = (x - self._mean) / self._std
-        return self.emotions(self.net(x))
+        return self.emotions(self._checked(self.net(x), len(x)))
 
     def emotions(self, out: torch.Tensor) -> torch.Tensor:
         """The network's raw outputs -> the 7 emotion logits this model returns."""
         return out if self._identity else self._to_emotions(out)
+
+    def _checked(self, out: object, n: int) -> torch.Tensor:
+        """The network's output if it is an n x classes float tensor, else a FervizError."""
+        name, classes = self.card.name or self.card.arch, len(self.card.labels)
+        if not torch.is_tensor(out):
+            raise FervizError(f"{name}: the network returns a {type(out).__name__}, not one "
+                              f"tensor of class scores; make forward return a N x {classes} "
+                              "tensor")
+        if not out.is_floating_point():
+            raise FervizError(f"{name}: the network returns {str(out.dtype).split('.')[-1]} "
+                              "values, not scores (logits or probabilities)")
+        if out.ndim != 2 or out.shape[0] != n:
+            raise FervizError(f"{name}: the network returns shape {tuple(out.shape)} for {n} "
+                              f"faces; expected {n} x {classes}")
+        if out.shape[1] != classes:
+            raise FervizError(f"{name}: the model outputs {out.shape[1]} classes but its label "
+                              f"order has {classes} ({', '.join(self.card.labels)}); pass "
+                              "--label-order")
+        return out
 
     def _to_emotions(self, out: torch.Tensor) -> torch.Tensor:
         if self.card.output == "logits":

@@ -23,7 +23,6 @@ from torch import nn
 from ..errors import FervizError
 from .card import ModelCard
 
-KERAS_SUFFIXES = (".h5", ".hdf5", ".keras")
 INSTALL = "pip install 'ferviz[keras]'"
 # named conventions of the FER Keras projects: card options
 PRESETS: dict[str, dict[str, str]] = {

@@ -5,94 +5,120 @@ Accepted specs: a zoo name or a folder laid out like a zoo entry; a state dict
 architecture (registered name or ``path/to/file.py:ClassName``); TorchScript; ONNX; Keras
 ``.h5`` / ``.hdf5`` / ``.keras`` files (see :mod:`ferviz.models.keras`); and a fully pickled
 ``nn.Module`` only with ``trust=True``.
+
+torch is imported only once a spec has passed the checks that need no torch, so bad input
+fails fast.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import zipfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
-
-from ..errors import FervizError
+from ..errors import FervizError, shown
+from ..labels import FACE_SIZE
 from . import zoo
 from .card import ModelCard
-from .fermodel import Ensemble, FERModel
-from .keras import KERAS_SUFFIXES
+from .files import (is_torchscript, load_onnx, load_torchscript, load_weights, read_state_dict,
+                    torch_load)
 from .registry import create_model
 
+if TYPE_CHECKING:
+    from torch import nn
+
+    from .fermodel import FERModel
+
 STATE_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".ckpt")
-WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights", "ema")
+KERAS_SUFFIXES = (".h5", ".hdf5", ".keras")  # run by ferviz.models.keras
 
 
 def load_model(spec: str, arch: str | None = None, trust: bool = False,
-               arch_kwargs: dict[str, Any] | None = None, preset: str | None = None,
-               **options: Any) -> FERModel:
-    """Load a model from a zoo name or a file.
+               arch_kwargs: dict[str, Any] | None = None, preset: str | None = None, *,
+               arch_trusted: bool = True, **options: Any) -> FERModel:
+    """Load a model from a zoo name, a zoo entry folder or a file.
+
+    Code runs only when the person running ferviz asked for it: an ``arch`` of the form
+    ``file.py:ClassName`` given by them runs that file; one read from a sidecar, a card, or
+    (``arch_trusted=False``) a URL or other shared state needs ``trust``.
 
     Args:
-        spec: zoo entry name, or a path to weights / TorchScript / ONNX / a pickled module.
+        spec: zoo entry name, a folder holding ``card.json`` (a zoo entry, e.g. the output of
+            ``ferviz train``), or a path to weights / TorchScript / ONNX / a pickled module.
         arch: architecture of a state dict: a registered name or ``file.py:ClassName``. A
             sidecar ``<weights>.json`` card may give it (and any option) instead.
-        trust: allow unpickling a whole ``nn.Module`` or Keras Lambda layers (runs code from
-            the file).
+        trust: allow unpickling a whole ``nn.Module`` and running a ``file.py`` architecture
+            named by a sidecar, a card or an untrusted ``arch``.
         arch_kwargs: constructor keyword arguments for a ``file.py:ClassName`` architecture.
         preset: named card options (normalisation, label order) under the sidecar and
             ``options``, e.g. ``face_classification``; see :data:`ferviz.models.keras.PRESETS`.
+        arch_trusted: whether ``arch`` was typed by the person running ferviz (``--arch``);
+            False for values from a URL or shared state.
         **options: card overrides (input_size, channels, normalize, labels, output,
             cam_layer); see :meth:`ModelCard.with_options`.
 
     Raises:
         FervizError: for every input ferviz cannot load, with the reason.
     """
+    ModelCard(arch="").with_options(**options)  # bad options fail before any loading
     preset_opts = {}
     if preset is not None:
         from .keras import preset_options
 
         preset_opts = preset_options(preset)
-    path = Path(spec)
-    if zoo.exists(spec) or (path / "card.json").is_file():
-        model = _load_entry(_zoo_folder(spec) if zoo.exists(spec) else path)
+    if zoo.exists(spec):
+        model = _load_entry(zoo.root() / spec, trust)
         return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options))
+    path = Path(spec)
     if not path.exists():
-        raise FervizError(f"{spec}: neither a file nor a zoo model (zoo: "
+        raise FervizError(f"{shown(spec)}: neither a file nor a zoo model (zoo: "
                           f"{', '.join(zoo.names()) or 'empty'})")
+    if path.is_dir():
+        if not (path / "card.json").is_file():
+            raise FervizError(f"{shown(path)}: a folder, not a model; give a model file, or "
+                              "a zoo entry folder (card.json and weights.safetensors)")
+        model = _load_entry(path, trust)
+        return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options))
     sidecar = path.with_name(path.name + ".json")
     card_opts = _read_sidecar(sidecar) if sidecar.is_file() else {}
-    arch = arch or card_opts.pop("arch", None)
+    origin = None if arch_trusted else "an arch that was not typed by you"
+    if arch is None and "arch" in card_opts:
+        arch, origin = _beside(card_opts["arch"], sidecar.parent), f"{shown(sidecar)} (sidecar)"
     suffix = path.suffix.lower()
     if suffix == ".onnx":
-        net, card = _load_onnx(path), ModelCard(arch="onnx", name=path.name)
+        net, card = load_onnx(path), ModelCard(arch="onnx", name=path.name)
     elif suffix in KERAS_SUFFIXES:
         from .keras import load_keras, with_assumptions
 
         if arch is not None:
-            raise FervizError(f"{path}: a Keras model file carries its architecture; --arch is "
-                              "for state dicts")
+            raise FervizError(f"{shown(path)}: a Keras model file carries its architecture; "
+                              "--arch is for state dicts")
         net, card = load_keras(path, trust)
         card = with_assumptions(card, {*preset_opts, *card_opts, *(
             k for k, v in options.items() if v is not None)})
-    elif _is_torchscript(path):
-        net, card = torch.jit.load(str(path), map_location="cpu"), \
-            ModelCard(arch="torchscript", name=path.name)
+    elif is_torchscript(path):
+        net, card = load_torchscript(path), ModelCard(arch="torchscript", name=path.name)
     elif arch is not None:
-        net, card = _build(arch, arch_kwargs or {})
+        net, card = _build(arch, arch_kwargs or {}, None if trust else origin)
         load_weights(net, read_state_dict(path), path)
         card = replace(card, name=path.name)
+    elif suffix == ".safetensors":
+        raise FervizError(f"{shown(path)}: a .safetensors file holds weights only; give "
+                          "--arch NAME (ferviz models --archs) or --arch file.py:ClassName, or "
+                          f"a sidecar {shown(sidecar.name)} with {{\"arch\": ...}}")
     elif suffix in STATE_SUFFIXES or suffix == "":
-        obj = _torch_load(path, trust)
+        from torch import nn
+
+        obj = torch_load(path, trust)
         if not isinstance(obj, nn.Module):
-            raise FervizError(f"{path}: holds a state dict; say which architecture it is for "
-                              "(--arch NAME or --arch file.py:ClassName, or a sidecar "
-                              f"{sidecar.name} with {{\"arch\": ...}})")
+            raise FervizError(f"{shown(path)}: holds a state dict; say which architecture it "
+                              "is for (--arch NAME or --arch file.py:ClassName, or a sidecar "
+                              f"{shown(sidecar.name)} with {{\"arch\": ...}})")
         net, card = obj, ModelCard(arch=type(obj).__name__, name=path.name)
     else:
-        raise FervizError(f"{path}: unknown model file type {suffix!r}")
+        raise FervizError(f"{shown(path)}: unknown model file type {suffix!r}")
     card = card.with_options(**preset_opts).with_options(
         **{k: v for k, v in card_opts.items() if k in _OPTION_KEYS})
     return _finish(net, card.with_options(**options))
@@ -106,149 +132,122 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
     try:
         opts = json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        raise FervizError(f"{path}: not a readable JSON card ({e})") from e
+        raise FervizError(f"{shown(path)}: not a readable JSON card ({e})") from e
     if not isinstance(opts, dict):
-        raise FervizError(f"{path}: a sidecar card must be a JSON object")
+        raise FervizError(f"{shown(path)}: a sidecar card must be a JSON object")
     unknown = sorted(set(opts) - {"arch", *_OPTION_KEYS})
     if unknown:
-        raise FervizError(f"{path}: unknown keys {', '.join(unknown)} (known: arch, "
+        raise FervizError(f"{shown(path)}: unknown keys {', '.join(unknown)} (known: arch, "
                           f"{', '.join(_OPTION_KEYS)})")
+    for key, value in opts.items():
+        whole = key in ("input_size", "channels")
+        if not (isinstance(value, int) and not isinstance(value, bool) if whole else
+                isinstance(value, str)):
+            raise FervizError(f"{shown(path)}: {key} must be a "
+                              f"{'whole number' if whole else 'string'}, not {value!r}")
+    try:
+        ModelCard(arch="").with_options(**{k: v for k, v in opts.items() if k != "arch"})
+    except FervizError as e:
+        raise FervizError(f"{shown(path)}: {e}") from e
     return opts
 
 
 def _finish(net: nn.Module, card: ModelCard) -> FERModel:
-    """Wrap, count parameters, and check the output width against the label order."""
+    """Wrap, count parameters, and try the model on two faces (a black and a grey one): it
+    must give one finite row of class scores per face."""
+    import torch
+
+    from .fermodel import FERModel
+
     card = replace(card, params=sum(p.numel() for p in net.parameters()))
     model = FERModel(net, card).eval()
+    x = torch.zeros(2, 1, FACE_SIZE, FACE_SIZE)
+    x[1] = 0.5
     with torch.inference_mode():
         try:
-            out = net((torch.zeros(1, card.channels, card.input_size, card.input_size)
-                       - card.mean) / card.std)
-        except RuntimeError as e:
-            raise FervizError(f"{card.name}: the model fails on a {card.channels}x"
-                              f"{card.input_size}x{card.input_size} input ({e}); check "
-                              "--input-size and --channels") from e
-    if out.ndim != 2 or out.shape[1] != len(card.labels):
-        raise FervizError(f"{card.name}: the model outputs {tuple(out.shape[1:])} classes but "
-                          f"its label order has {len(card.labels)} ({', '.join(card.labels)}); "
-                          "pass --labels")
+            out = model(x)
+        except FervizError:
+            raise
+        except (Exception, SystemExit) as e:  # user code
+            hint = "; check --input-size and --channels" if isinstance(e, RuntimeError) else ""
+            raise FervizError(f"{card.name}: the model's forward pass failed on 2 test faces "
+                              f"of {card.channels}x{card.input_size}x{card.input_size} "
+                              f"({type(e).__name__}: {e}){hint}") from e
+    bad = int((~torch.isfinite(out).all(dim=1)).sum())
+    if bad:
+        raise FervizError(f"{card.name}: the model gives NaN or infinite scores for {bad} of 2 "
+                          "test faces; its weights may be damaged")
     return model
 
 
-def _build(arch: str, kwargs: dict[str, Any]) -> tuple[nn.Module, ModelCard]:
-    if ":" in arch and arch.split(":")[0].endswith(".py"):
-        file, cls = arch.rsplit(":", 1)
-        if not Path(file).is_file():
-            raise FervizError(f"{file}: no such file")
-        spec = importlib.util.spec_from_file_location(Path(file).stem, file)
-        module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-        except Exception as e:  # user code: report whatever it raised
-            raise FervizError(f"{file}: importing it failed: {type(e).__name__}: {e}") from e
-        if not hasattr(module, cls):
-            raise FervizError(f"{file}: no class {cls}")
-        try:
-            net = getattr(module, cls)(**kwargs)
-        except Exception as e:  # user code
-            raise FervizError(f"{arch}: construction failed: {type(e).__name__}: {e}") from e
-        return net, ModelCard(arch=arch, name=cls)
-    return create_model(arch, **kwargs)
+def _beside(arch: str, folder: Path) -> str:
+    """A ``file.py:Class`` architecture from a card, its relative path taken from the card's
+    folder; other architectures unchanged."""
+    file = _arch_file(arch)
+    return arch if file is None or file.is_absolute() else \
+        f"{folder / file}:{arch.rsplit(':', 1)[1]}"
 
 
-def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """A state dict from .safetensors or a torch file, unwrapped and de-``module.``-prefixed."""
-    if path.suffix.lower() == ".safetensors":
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        try:
-            sd = load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as e:
-            raise FervizError(f"{path}: not a readable safetensors file ({e})") from e
-    else:
-        sd = _torch_load(path, trust=False)
-    for key in WRAPPER_KEYS:
-        if isinstance(sd, dict) and isinstance(sd.get(key), dict):
-            sd = sd[key]
-            break
-    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise FervizError(f"{path}: holds no state dict of tensors")
-    if sd and all(k.startswith("module.") for k in sd):
-        sd = {k[len("module."):]: v for k, v in sd.items()}
-    return sd
+def _arch_file(arch: str) -> Path | None:
+    """The Python file a ``file.py:ClassName`` architecture runs, else None."""
+    file = arch.rsplit(":", 1)[0] if ":" in arch else ""
+    return Path(file) if file.endswith(".py") else None
 
 
-def load_weights(net: nn.Module, sd: dict[str, torch.Tensor], where: Path | str) -> None:
-    """Load a state dict strictly; name missing, unexpected and mis-shaped keys on failure."""
-    own = net.state_dict()
-    missing = [k for k in own if k not in sd]
-    unexpected = [k for k in sd if k not in own]
-    shapes = [f"{k} {tuple(sd[k].shape)} vs {tuple(own[k].shape)}" for k in own
-              if k in sd and sd[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        parts = []
-        for title, keys in (("missing keys", missing), ("unexpected keys", unexpected),
-                            ("shape mismatches (file vs model)", shapes)):
-            if keys:
-                more = f" (+{len(keys) - 8} more)" if len(keys) > 8 else ""
-                parts.append(f"{title}: {', '.join(keys[:8])}{more}")
-        raise FervizError(f"{where}: the weights do not match the architecture; " +
-                          "; ".join(parts))
-    net.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
-
-
-def _torch_load(path: Path, trust: bool) -> Any:
-    import pickle
-
-    with open(path, "rb") as f:
-        head = f.read(2)
-    if not zipfile.is_zipfile(path) and not head.startswith(b"\x80"):
-        raise FervizError(f"{path}: not a readable PyTorch file (neither a zip archive nor a "
-                          "pickle)")
+def _build(arch: str, kwargs: dict[str, Any], untrusted: str | None = None
+           ) -> tuple[nn.Module, ModelCard]:
+    """The network of an architecture; ``untrusted`` says where a ``file.py`` architecture
+    came from when running it was not asked for (a FervizError then)."""
+    file = _arch_file(arch)
+    if file is None:
+        return create_model(arch, **kwargs)
+    cls = arch.rsplit(":", 1)[1]
+    if untrusted is not None:
+        raise FervizError(f"{untrusted} asks for arch {shown(arch)}, which would run the code "
+                          f"in {shown(file)}; pass --trust if you trust that file")
+    if not file.is_file():
+        raise FervizError(f"{shown(file)}: no such file")
+    spec = importlib.util.spec_from_file_location(file.stem, file)
+    module = importlib.util.module_from_spec(spec)
     try:
-        return torch.load(str(path), map_location="cpu", weights_only=not trust)
-    except pickle.UnpicklingError as e:
-        raise FervizError(f"{path}: refusing to unpickle arbitrary objects (it may run code); "
-                          "if you trust this file, pass --trust") from e
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as e:
-        raise FervizError(f"{path}: not a readable PyTorch file ({e})") from e
-
-
-def _is_torchscript(path: Path) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as z:
-        return any("/code/" in n or n.startswith("code/") for n in z.namelist())
-
-
-def _load_onnx(path: Path) -> nn.Module:
-    import onnx
-    from onnx2torch import convert
-
-    from .onnx_compat import alias_newer_opsets
-
-    alias_newer_opsets()
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as e:  # user code: report whatever it raised
+        raise FervizError(f"{shown(file)}: importing it failed: {type(e).__name__}: {e}") from e
+    if not isinstance(getattr(module, cls, None), type):
+        raise FervizError(f"{shown(file)}: no class {cls}")
     try:
-        return convert(onnx.load(str(path)))
-    except Exception as e:  # onnx and onnx2torch raise many unrelated types
-        raise FervizError(f"{path}: cannot convert this ONNX model ({type(e).__name__}: {e})") from e
+        net = getattr(module, cls)(**kwargs)
+    except (Exception, SystemExit) as e:  # user code
+        raise FervizError(f"{shown(arch)}: construction failed: {type(e).__name__}: {e}") from e
+    from torch import nn
+
+    if not isinstance(net, nn.Module):
+        raise FervizError(f"{shown(arch)}: builds a {type(net).__name__}, not a torch nn.Module")
+    return net, ModelCard(arch=arch, name=cls)
 
 
-def _load_entry(folder: Path) -> FERModel:
-    """A zoo entry (or a folder laid out like one, e.g. ``ferviz convert``'s output)."""
+def _load_entry(folder: Path, trust: bool) -> FERModel:
+    """A zoo entry folder: ``card.json`` and ``weights.safetensors`` (an ensemble's card
+    lists member zoo names instead)."""
     card = ModelCard.read(folder / "card.json")
+    if not card.name:
+        card = replace(card, name=folder.name)
     members = card.members
-    if members:  # an ensemble entry: its card lists member zoo names, it has no weights
-        return FERModel(Ensemble([_load_entry(_zoo_folder(m)) for m in members]), card)
+    if members:
+        missing = [m for m in members if not zoo.exists(m)]
+        if missing:
+            raise FervizError(f"{card.name}: ensemble member(s) not in the zoo: "
+                              f"{', '.join(map(shown, missing))}")
+        from .fermodel import Ensemble, FERModel
+
+        return FERModel(Ensemble([_load_entry(zoo.root() / m, trust) for m in members]), card)
     weights = folder / zoo.WEIGHTS
     if not weights.is_file():
-        raise FervizError(f"{folder}: has no {zoo.WEIGHTS}")
-    net, _ = create_model(card.arch, num_classes=len(card.labels))
+        raise FervizError(f"{shown(folder)}: no {zoo.WEIGHTS} beside card.json")
+    arch = _beside(card.arch, folder)
+    kwargs = {} if _arch_file(arch) else {"num_classes": len(card.labels)}
+    net, _ = _build(arch, kwargs, None if trust else f"{shown(folder / 'card.json')} (card)")
     load_weights(net, read_state_dict(weights), weights)
+    from .fermodel import FERModel
+
     return FERModel(net, card)
-
-
-def _zoo_folder(name: str) -> Path:
-    zoo.card(name)  # raises, naming the zoo's entries, when there is no such entry
-    return zoo.root() / name

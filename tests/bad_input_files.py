@@ -1,0 +1,135 @@
+"""The bad-input corpus: its case type, the list the cases are appended to, and makers of
+tiny broken files (built at test time). The cases are in bad_input_cases.py, the runner in
+test_bad_inputs.py.
+
+To add a case, append to CASES: ``add(expected text, "ferviz arguments", {file: content})``.
+In the arguments ``{d}`` is the case's own folder; a file's content is bytes, text, or a
+function that writes the file at the path it is given.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+Content = bytes | str | Callable[[Path], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    expect: str
+    argv: tuple[str, ...]
+    files: dict[str, Content] = field(default_factory=dict)
+
+
+CASES: list[Case] = []
+
+
+def add(expect: str, args: str, files: dict[str, Content] | None = None) -> None:
+    CASES.append(Case(expect, tuple(shlex.split(args)), files or {}))
+
+
+# ---------------------------------------------------------------- file makers
+def fer_csv(rows: int = 3, pixels: str | None = None, emotion: str = "3",
+            usage: str = "Training", header: str = "emotion,pixels,Usage",
+            sep: str = ",") -> bytes:
+    """A tiny fer2013.csv whose second line carries the given (bad) fields."""
+    g = np.random.default_rng(rows)
+    lines = [header]
+    for k in range(rows):
+        px = " ".join(map(str, g.integers(0, 256, 2304)))
+        split = ("Training", "PublicTest", "PrivateTest")[k % 3]
+        lines.append(sep.join([emotion, pixels if pixels is not None else px, usage])
+                     if k == 0 else sep.join([str(k % 7), px, split]))
+    return ("\n".join(lines) + "\n").encode()
+
+
+GOOD = fer_csv()
+SYNTH_CSV = fer_csv(6)
+
+
+def png(size: tuple[int, int] = (48, 48), mode: str = "L") -> bytes:
+    """A noise image (it does not compress to a few bytes)."""
+    shape = size[::-1] + ((3,) if mode == "RGB" else ())
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)).save(
+        buf, format="PNG")
+    return buf.getvalue()
+
+
+def ferplus(rows: int = 3, row: str | None = None, header: str | None = None) -> bytes:
+    head = header or ("Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,"
+                      "fear,contempt,unknown,NF")
+    lines = [head] + [row if (k == 0 and row) else f"Training,fer{k:07d}.png,4,6,0,0,0,0,0,0,0,0"
+                      for k in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def torch_save(make: Callable[[], object]) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        import torch
+
+        torch.save(make(), path)
+    return write
+
+
+def state_dict(arch: str) -> Callable[[Path], None]:
+    def make():
+        from ferviz.models.registry import create_model
+
+        return create_model(arch)[0].state_dict()
+    return torch_save(make)
+
+
+def exits_on_unpickle(path: Path) -> None:
+    import pickle
+
+    class Exit:
+        def __reduce__(self):
+            return (sys.exit, (3,))
+    path.write_bytes(pickle.dumps(Exit(), protocol=2))
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+NET = """import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        s = x.mean((1, 2, 3))[:, None].repeat(1, 7)
+        return {out}
+"""
+EMPTY_PT = torch_save(dict)  # a state dict of a network without weights
+
+
+def net(out: str) -> dict[str, Content]:
+    """A user architecture whose forward returns ``out`` (``s`` is a valid N x 7 output)."""
+    return {"net.py": NET.format(out=out), "w.pt": EMPTY_PT}
+
+
+def bomb(path: Path) -> None:
+    Image.new("1", (8000, 8000)).save(path)  # 64 million pixels in a few kB
+
+
+# Command prefixes: data is opened (and fails) before the model is loaded.
+EV = "evaluate -m fer_synth_cnn -d"
+PR = "predict -m fer_synth_cnn -o {d}/out.parquet -d"
+MD = "evaluate -d synth --split val -m"
+TR = "train --arch synth_cnn -o {d}/run"
