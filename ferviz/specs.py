@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import FervizError
 
 if TYPE_CHECKING:
     from .data.records import Records
@@ -55,11 +54,6 @@ class DataSpec:
     group_regex: str | None = None
     one_per_sequence: bool = False
 
-    def __post_init__(self) -> None:
-        if self.labels not in LABEL_MODES:
-            raise FervizError(f"labels must be one of {', '.join(LABEL_MODES)}, not "
-                              f"{self.labels!r}")
-
     def open_all(self) -> Records:
         """All faces of the data set (on the 7 emotions; contempt kept as a label is refused)."""
         from .data import open_grouped
@@ -69,8 +63,10 @@ class DataSpec:
 
     def open(self) -> Records:
         """The faces of :attr:`split` (all faces when it is None)."""
-        records = self.open_all()
-        return records.split(self.split) if self.split else records
+        from .data import open_grouped
+
+        return open_grouped(self.data, self.split, self.labels, self.ferplus, self.contempt,
+                            self.groups, self.group_regex, self.one_per_sequence)
 
     def with_split(self, split: str | None) -> DataSpec:
         return replace(self, split=split)

@@ -134,8 +134,6 @@ def train(arch: str, ds: DataSpec, out: Path, init: str | None = None,
     from .recipe import Recipe
 
     r = Recipe(arch=arch, labels=ds.labels, **recipe)
-    out.mkdir(parents=True, exist_ok=True)
-    check_output(out / "card.json", force=True)  # writable; the run itself resumes
     records = ds.open_all()
     splits = {str(s) for s in records.splits}
     train_split = train_split or ("Training" if "Training" in splits else "train")
@@ -156,6 +154,7 @@ def train(arch: str, ds: DataSpec, out: Path, init: str | None = None,
             raise FervizError(f"--init {init} is a {first.card.arch}, not a {arch}")
         net.load_state_dict(first.net.state_dict())
         r = replace(r, init=f"{init} ({first.digest()[:12]})")
+    check_output(out / "card.json", force=True)  # writable (the run itself resumes)
     summary = run(FERModel(net, card), r, train_set, val_set, out, progress=progress, log=log,
                   data=f"{records.name}: train {train_split}, select on {val_split}")
     return {**summary, "val_split": val_split}

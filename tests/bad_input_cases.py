@@ -146,7 +146,7 @@ add("unknown architecture", f"{MD} {{d}}/w.pt --arch resnet9000", {"w.pt": state
 add("not a readable TorchScript file", f"{MD} {{d}}/m.pt",
     {"m.pt": zipped({"m/code/x.py": b"junk", "m/data.pkl": b"junk"})})
 add("cannot convert this ONNX model", f"{MD} {{d}}/m.onnx", {"m.onnx": b"not protobuf"})
-add("unknown model file type '.h5'", f"{MD} {{d}}/m.h5", {"m.h5": b"keras"})
+add("not a readable HDF5 Keras file", f"{MD} {{d}}/m.h5", {"m.h5": b"keras"})
 # user architectures (--arch file.py:Class, typed by the user)
 UA = f"{MD} {{d}}/w.pt --arch {{d}}/net.py:Net"
 add("net.py: importing it failed: SystemExit", UA, {"net.py": "import sys\nsys.exit(0)\n",

@@ -10,15 +10,16 @@ import torch
 from conftest import FER2013, needs_fer2013
 from ferviz.cache import atomic_path, cache_dir
 from ferviz.labels import EMOTIONS
-from ferviz.predict import PROB_COLUMNS, predict, predict_proba, to_tensor
+from ferviz.predict import predict, predict_proba, to_tensor
+from ferviz.table import PROBS
 
 
 def test_table_columns_and_values(synth_model, synth_test):
     df = predict(synth_model, synth_test, cache=False)
-    for col in ["id", "split", "source", "label", *PROB_COLUMNS, "pred", "confidence", "margin",
+    for col in ["id", "split", "source", "label", *PROBS, "pred", "confidence", "margin",
                 "entropy", "correct", *[f"soft_{e}" for e in EMOTIONS]]:
         assert col in df.columns
-    p = df[PROB_COLUMNS].to_numpy()
+    p = df[PROBS].to_numpy()
     np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
     top2 = np.sort(p, 1)[:, -2:]
     np.testing.assert_allclose(df["confidence"], top2[:, 1], atol=1e-6)
@@ -32,7 +33,7 @@ def test_matches_a_plain_forward_pass(synth_model, synth_test):
     df = predict(synth_model, synth_test, cache=False, batch_size=37)
     with torch.no_grad():
         plain = torch.softmax(synth_model.net(to_tensor(synth_test.images())), 1).numpy()
-    np.testing.assert_allclose(df[PROB_COLUMNS].to_numpy(), plain, atol=1e-5)
+    np.testing.assert_allclose(df[PROBS].to_numpy(), plain, atol=1e-5)
 
 
 def test_tta_averages_views(synth_model, synth_test):
@@ -92,4 +93,4 @@ def test_privatetest_table_matches_plain_forward(synth_model):
     idx = np.arange(0, 3589, 97)
     with torch.no_grad():
         plain = torch.softmax(synth_model.net(to_tensor(records.images()[idx])), 1).numpy()
-    np.testing.assert_allclose(df[PROB_COLUMNS].to_numpy()[idx], plain, atol=1e-5)
+    np.testing.assert_allclose(df[PROBS].to_numpy()[idx], plain, atol=1e-5)
