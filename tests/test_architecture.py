@@ -19,7 +19,7 @@ LAYERS = [
     {"predict", "train"},
     {"analysis", "explain"},
     {"viz"},
-    {"report"},
+    {"report", "video"},
     {"specs"},
     {"tasks", "evaluation", "audit", "matrix"},
     {"cli", "dashboard", "__main__"},

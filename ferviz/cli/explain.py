@@ -35,9 +35,24 @@ def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.
              force: Force = False,
              no_detect: Annotated[bool, typer.Option(
                  "--no-detect", help="Treat the whole image as one face.")] = False,
-             regions: RegionsOpt = None, as_json: Json = False) -> None:
+             regions: RegionsOpt = None, as_json: Json = False,
+             overlay: Annotated[Optional[str], typer.Option(
+                 help="Videos: a method whose map is drawn over the faces, e.g. gradcam.")]
+             = None,
+             every: Annotated[int, typer.Option(help="Videos: draw the overlay on every Nth "
+                                                "frame.")] = 1,
+             max_frames: Annotated[int, typer.Option(help="Videos: read at most N frames.")]
+             = 108_000) -> None:
     """Explain the faces of one photo: a PNG panel per face (face, emotion probabilities,
-    one overlay per method with region shares) and the top-3 emotions."""
+    one overlay per method with region shares) and the top-3 emotions. A video (any file
+    FFmpeg reads) gets an annotated video, a per-frame table, a timeline and a summary."""
+    from ..video import is_video
+
+    if is_video(image):
+        v = tasks.saliency_video(image, model, method, regions, target, out, force,
+                                 not no_detect, overlay, every, max_frames)
+        typer.echo(json.dumps(v.summary, indent=1) if as_json else "\n".join(v.lines()))
+        return
     r = tasks.saliency(image, model, method, target, out, force, not no_detect, regions)
     if r.note and not as_json:
         typer.echo(f"note: {r.note}", err=True)
