@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -149,3 +150,20 @@ def explain_faces(model: Any, faces: np.ndarray, probs: np.ndarray, method: str,
 
     goal: Any = probs.argmax(axis=1) if target == "pred" else target
     return explain(model, faces, goal, method, cache=False, progress=False).maps
+
+
+def face_records(path: Any, index: int, box: Box, face_id: int):
+    """Face ``face_id`` cut from frame ``index`` of a video at ``box``, as one-face
+    :class:`~ferviz.data.records.Records` (what ``explain_photo`` takes)."""
+    import cv2
+
+    from ..data.images import crop_face
+    from ..data.records import Records
+    from .source import read_frame
+
+    gray = cv2.cvtColor(read_frame(path, index), cv2.COLOR_BGR2GRAY)
+    name = f"{Path(path).name}@{index}#face{face_id}"
+    one = np.array([name], dtype=object)
+    return Records(ids=one, labels=np.full(1, -1), splits=np.full(1, "video", dtype=object),
+                   sources=np.full(1, "video", dtype=object),
+                   faces=crop_face(gray, box)[None], name=name)

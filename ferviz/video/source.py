@@ -178,3 +178,22 @@ def _mp4_boxes(p: Path, limit: int = 64) -> list[bytes]:
                 break
             offset += n
     return types
+
+
+def read_frame(path: str | os.PathLike, index: int) -> np.ndarray:
+    """Frame ``index`` of a video (BGR), by seeking.
+
+    Raises:
+        FervizError: a file that cannot be opened or a frame beyond its end.
+    """
+    import cv2
+
+    cap = _capture(Path(path))
+    try:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, image = cap.read()
+    finally:
+        cap.release()
+    if not ok:
+        raise FervizError(f"{path}: cannot read frame {index}")
+    return image
