@@ -98,13 +98,15 @@ def _cascade():
     return _local.cascade
 
 
-def detect_faces(gray: np.ndarray, min_size: int = 30,
-                 max_size: int | None = None) -> list[tuple[int, int, int, int]]:
+def detect_faces(gray: np.ndarray, min_size: int = 30, max_size: int | None = None,
+                 min_neighbors: int = 5) -> list[tuple[int, int, int, int]]:
     """Boxes (x, y, w, h) of frontal faces found by OpenCV's Haar cascade, largest first
-    (sides from ``min_size`` to ``max_size`` pixels)."""
+    (sides from ``min_size`` to ``max_size`` pixels; ``min_neighbors`` overlapping hits make
+    a face)."""
     import cv2
 
-    boxes = _cascade().detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1, minNeighbors=5,
+    boxes = _cascade().detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1,
+                                        minNeighbors=min_neighbors,
                                         minSize=(min_size, min_size),
                                         maxSize=(max_size, max_size) if max_size else None)
     return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: -b[2] * b[3])

@@ -15,7 +15,8 @@ from .tracker import Box, Tracker, iou
 DETECT_WIDTH = 320  # frames are shrunk to this width for a full search (faces cut at full size)
 MIN_FACE = 24  # pixels, at the detection width
 FULL_EVERY = 5  # frames between full searches while faces are followed
-ROI_FACE = 56  # pixels: a followed face is searched for at about this size
+ROI_FACE = 56  # pixels: a followed face is searched for at about this size ...
+ROI_NEIGHBOURS = 3  # ... where fewer overlapping hits suffice (a full search needs 5)
 TORCH_THREADS = 1  # one face per forward pass: more threads only wait on each other
 
 
@@ -66,8 +67,8 @@ class FaceFinder:
         return _distinct([b for box in expected for b in _search_around(gray, box)])
 
 
-def _search(gray: np.ndarray, scale: float, min_size: int,
-            max_size: int | None = None) -> list[Box]:
+def _search(gray: np.ndarray, scale: float, min_size: int, max_size: int | None = None,
+            min_neighbors: int = 5) -> list[Box]:
     """Faces in ``gray`` searched at ``scale`` (at most 1), boxes in ``gray``'s pixels."""
     import cv2
 
@@ -78,7 +79,7 @@ def _search(gray: np.ndarray, scale: float, min_size: int,
     small = gray if scale == 1 else cv2.resize(
         gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     return [(round(x / scale), round(y / scale), round(bw / scale), round(bh / scale))
-            for x, y, bw, bh in detect_faces(small, min_size, max_size)]
+            for x, y, bw, bh in detect_faces(small, min_size, max_size, min_neighbors)]
 
 
 def _search_around(gray: np.ndarray, box: np.ndarray) -> list[Box]:
@@ -93,7 +94,7 @@ def _search_around(gray: np.ndarray, box: np.ndarray) -> list[Box]:
         return []
     return [(bx + x0, by + y0, w, h) for bx, by, w, h in
             _search(gray[y0:y1, x0:x1], scale, max(MIN_FACE, int(0.7 * seen)),
-                    int(1.45 * seen) + 1)]
+                    int(1.45 * seen) + 1, ROI_NEIGHBOURS)]
 
 
 def _distinct(boxes: list[Box], overlap: float = 0.5) -> list[Box]:

@@ -93,8 +93,9 @@ def frame(actors: Sequence[Actor], k: int, n: int, back: np.ndarray,
 
 def write_clip(path: str | os.PathLike, actors: Sequence[Actor], n_frames: int,
                size: tuple[int, int] = (320, 240), fps: float = 15.0, seed: int = 0,
-               fourcc: str = "mp4v") -> Path:
-    """Write a clip of ``n_frames`` frames of ``size`` (w, h); returns its path."""
+               fourcc: str = "mp4v", pan: int = 0) -> Path:
+    """Write a clip of ``n_frames`` frames of ``size`` (w, h), the background moving ``pan``
+    pixels a frame; returns its path."""
     import cv2
 
     path = Path(path)
@@ -104,7 +105,7 @@ def write_clip(path: str | os.PathLike, actors: Sequence[Actor], n_frames: int,
     back, sprites = background(size, seed), {}
     try:
         for k in range(n_frames):
-            writer.write(frame(actors, k, n_frames, back, sprites))
+            writer.write(frame(actors, k, n_frames, np.roll(back, pan * k, axis=1), sprites))
     finally:
         writer.release()
     return path
