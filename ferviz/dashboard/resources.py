@@ -229,3 +229,14 @@ def video_face(ms: ModelSpec, path: str, frame: int, box: tuple[int, int, int, i
     from ..specs import file_stamp
 
     return _video_face(ms, path, (ms.stamp(), file_stamp(path)), frame, box, face_id, methods)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def frozen_faces(ms: ModelSpec, faces: np.ndarray, ids: tuple[str, ...],
+                 methods: tuple[str, ...]):
+    """Faces frozen from the live camera, predicted and explained (as a photo's faces)."""
+    from ..explain.photo import explain_photo
+    from ..video.frames import records_of
+
+    with torch_lock():
+        return explain_photo(records_of(faces, ids), model(ms), list(methods))

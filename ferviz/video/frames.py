@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,21 +112,36 @@ def analyse(frames: Iterable[tuple[int, float, np.ndarray]], model: Any, fps: fl
             target: str = "pred") -> Iterator[Frame]:
     """Follow, predict and (every ``every``-th frame, with method ``overlay``) explain the
     faces of each (index, seconds, BGR image) in ``frames``, one frame at a time."""
-    import cv2
-    import torch
-
     find = FaceFinder(detect)
     tracker = Tracker(confirm=3 if detect else 1, patience=max(2, round(fps / 2)))
+    with few_threads():
+        for index, seconds, image in frames:
+            yield follow(model, find, tracker, index, seconds, image,
+                         overlay if overlay and index % every == 0 else None, target)
+
+
+@contextmanager
+def few_threads() -> Iterator[None]:
+    """Torch with :data:`TORCH_THREADS` threads inside the block (one face per forward pass
+    gains nothing from more, and on a busy machine they wait on each other)."""
+    import torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(TORCH_THREADS)
     try:
-        for index, seconds, image in frames:
-            gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-            seen = tracker.update(find(gray, index, tracker.expected()))
-            yield _frame(model, gray, index, seconds, image, seen, overlay if
-                         overlay and index % every == 0 else None, target)
+        yield
     finally:
         torch.set_num_threads(threads)
+
+
+def follow(model: Any, find: FaceFinder, tracker: Tracker, index: int, seconds: float,
+           image: np.ndarray, overlay: str | None = None, target: str = "pred") -> Frame:
+    """One frame: find the faces, update the tracks, predict (and explain) the faces."""
+    import cv2
+
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    seen = tracker.update(find(gray, index, tracker.expected()))
+    return _frame(model, gray, index, seconds, image, seen, overlay, target)
 
 
 def _frame(model: Any, gray: np.ndarray, index: int, seconds: float, image: np.ndarray,
@@ -159,12 +175,18 @@ def face_records(path: Any, index: int, box: Box, face_id: int):
     import cv2
 
     from ..data.images import crop_face
-    from ..data.records import Records
     from .source import read_frame
 
     gray = cv2.cvtColor(read_frame(path, index), cv2.COLOR_BGR2GRAY)
-    name = f"{Path(path).name}@{index}#face{face_id}"
-    one = np.array([name], dtype=object)
-    return Records(ids=one, labels=np.full(1, -1), splits=np.full(1, "video", dtype=object),
-                   sources=np.full(1, "video", dtype=object),
-                   faces=crop_face(gray, box)[None], name=name)
+    return records_of(crop_face(gray, box)[None], [f"{Path(path).name}@{index}#face{face_id}"])
+
+
+def records_of(faces: np.ndarray, ids: Sequence[str]):
+    """48 x 48 faces with these ids as unlabelled :class:`~ferviz.data.records.Records`."""
+    from ..data.records import Records
+
+    n = len(faces)
+    return Records(ids=np.array(list(ids), dtype=object), labels=np.full(n, -1),
+                   splits=np.full(n, "video", dtype=object),
+                   sources=np.full(n, "video", dtype=object), faces=np.asarray(faces),
+                   name=", ".join(ids))

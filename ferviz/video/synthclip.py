@@ -111,6 +111,22 @@ def write_clip(path: str | os.PathLike, actors: Sequence[Actor], n_frames: int,
     return path
 
 
+def write_y4m(path: str | os.PathLike, actors: Sequence[Actor], n_frames: int,
+              size: tuple[int, int] = (320, 240), fps: int = 15, seed: int = 0) -> Path:
+    """The same clip as raw YUV 4:2:0 frames in a Y4M file: what Chromium plays as a fake
+    camera (``--use-file-for-fake-video-capture``)."""
+    import cv2
+
+    path = Path(path)
+    back, sprites = background(size, seed), {}
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{size[0]} H{size[1]} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for k in range(n_frames):
+            image = frame(actors, k, n_frames, back, sprites)
+            f.write(b"FRAME\n" + cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420).tobytes())
+    return path
+
+
 def demo_actors() -> tuple[Actor, Actor]:
     """Two faces crossing the frame in opposite directions, each changing expression."""
     return (Actor(3, ("neutral", "happy", "surprise"), (0.2, 0.3), (0.8, 0.32), side=96),
