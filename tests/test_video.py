@@ -182,3 +182,25 @@ def test_photos_are_not_videos(tmp_path):
         from ferviz.video.source import open_video
 
         open_video(tmp_path / "missing.mp4")
+
+
+def test_live_analyser_follows_frames_from_another_thread(synth_model):
+    import threading
+
+    from ferviz.video.live import LiveAnalyser
+    from ferviz.video.synthclip import background, frame
+
+    actors, n = demo_actors(), 12
+    back, sprites, out = background(SIZE), {}, []
+    live = LiveAnalyser(synth_model, threading.RLock())
+    images = [frame(actors, k, n, back, sprites) for k in range(n)]
+    worker = threading.Thread(target=lambda: out.extend(live.process(im) for im in images))
+    worker.start()
+    worker.join()
+    latest, count = live.snapshot()
+    assert count == n and [f.id for f in latest.faces] == [1, 2]
+    assert [f.emotion for f in latest.faces] == [a.emotion_at(n - 1, n) for a in actors]
+    assert len(out) == n and out[-1].shape == images[-1].shape
+    assert not np.array_equal(out[-1], images[-1])  # boxes and labels drawn
+    table = live.timeline()
+    assert len(table) == 2 * (n - 2) and set(table["face"]) == {1, 2}

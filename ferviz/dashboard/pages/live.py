@@ -25,6 +25,10 @@ def render(ctx: Context) -> None:
     except ImportError:
         st.info("The Live page needs streamlit-webrtc: `pip install 'ferviz[live]'`.")
         return
+    if not served():
+        st.info("The camera stream needs a browser connected to a running dashboard "
+                "(`ferviz dashboard`).")
+        return
     analyser = session_analyser(ctx)
 
     def callback(frame: Any) -> Any:
@@ -46,6 +50,14 @@ def render(ctx: Context) -> None:
     if stream.state.playing:
         with status:
             live_status(analyser)
+
+
+def served() -> bool:
+    """Whether this script runs in a served session, which streamlit-webrtc needs (it looks
+    the session up in the runtime's session manager; a test harness has none)."""
+    from streamlit.runtime import Runtime
+
+    return Runtime.exists() and hasattr(Runtime.instance(), "_session_mgr")
 
 
 def session_analyser(ctx: Context):
