@@ -57,9 +57,10 @@ def main() -> None:
     def pipeline(overlay: str | None) -> Callable[[], int]:
         def go() -> int:
             src = open_video(clip)
-            frames = list(f.faces[0].map is not None if f.faces else None
-                          for f in analyse(src.frames(), model, src.fps, overlay=overlay))
-            with_face[overlay] = (sum(f is not None for f in frames), sum(f is True for f in frames))
+            frames = [f.faces[0].map is not None if f.faces else None
+                      for f in analyse(src.frames(), model, src.fps, overlay=overlay)]
+            with_face[overlay] = (sum(f is not None for f in frames),
+                                  sum(f is True for f in frames))
             return len(frames)
         return go
 
@@ -84,8 +85,8 @@ def main() -> None:
         goal = GOALS.get(name)
         mark = "" if goal is None else f">= {goal:g}: {'met' if n / wall >= goal else 'NOT met'}"
         print(f"{name:48s} {n / wall:16.1f} {n / cpu:15.1f}  {mark}")
-    print("frames with the face followed: {0[0]}; with a Grad-CAM map: {1[1]}".format(
-        with_face[None], with_face["gradcam"]))
+    print(f"frames with the face followed: {with_face[None][0]}; with a Grad-CAM map: "
+          f"{with_face['gradcam'][1]}")
     stages(clip, model, FaceFinder, explain_faces, np, cv2)
     print(f"load average (1, 5, 15 min): before {fmt(load_before)}, after {fmt(load_after)} "
           f"on {os.cpu_count()} CPUs")
@@ -93,11 +94,11 @@ def main() -> None:
 
 def stages(clip: Path, model, finder_cls, explain_faces, np, cv2, n: int = 60) -> None:
     """Milliseconds of CPU per frame for each stage, on the clip's first ``n`` frames."""
+    from itertools import islice
+
     from ferviz.data.images import crop_face
     from ferviz.predict import predict_proba
     from ferviz.video.source import open_video
-
-    from itertools import islice
 
     grays = [cv2.cvtColor(im, cv2.COLOR_BGR2GRAY) for _, _, im in
              islice(open_video(clip).frames(), n)]

@@ -20,9 +20,9 @@ def _avi(path: Path, n: int, size: tuple[int, int] = (64, 48)) -> bytearray:
 
 
 def _mp4(path: Path, n: int = 12) -> bytes:
-    from ferviz.video.synthclip import background
-
     import cv2
+
+    from ferviz.video.synthclip import background
 
     w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (96, 64))
     back = background((96, 64))

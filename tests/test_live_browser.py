@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_test
 from test_app_browser import start_server
 
@@ -26,7 +25,8 @@ def warm(synth_model):
 
 
 def test_live_camera_labels_frames_and_freezes(tmp_path, warm):
-    from playwright.sync_api import TimeoutError as Waited, sync_playwright
+    from playwright.sync_api import TimeoutError as Waited
+    from playwright.sync_api import sync_playwright
 
     from ferviz.video.synthclip import Actor, write_y4m
 

@@ -4,8 +4,8 @@ the summary, the scrubbed frame, the timeline, and a face's saliency on request.
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROOT
+
 from ferviz.video.synthclip import demo_actors, write_clip
 
 

@@ -64,9 +64,9 @@ class VideoResult:
     def lines(self) -> list[str]:
         """A few lines for a terminal."""
         s = self.summary
-        out = [f"{s['video']}: {s['frames']:,} frames ({s['seconds']:.1f} s at {s['fps']:g} "
-               f"frames/s), {len(s['faces'])} face{'s' * (len(s['faces']) != 1)}; processed "
-               f"at {s['processing']['frames_per_second']:.1f} frames/s"]
+        out = [(f"{s['video']}: {s['frames']:,} frames ({s['seconds']:.1f} s at {s['fps']:g} "
+                f"frames/s), {len(s['faces'])} face{'s' * (len(s['faces']) != 1)}; processed "
+                f"at {s['processing']['frames_per_second']:.1f} frames/s")]
         for f in s["faces"]:
             runs = ", ".join(f"{g['emotion']} {g['start']:.1f}-{g['end']:.1f} s"
                              for g in f["segments"])
@@ -100,7 +100,8 @@ def explain_video(path: str | os.PathLike, model: Any, out: str | os.PathLike | 
     from ..outputs import check_output
     from .draw import annotate
     from .frames import analyse
-    from .summary import frame_table, rows as frame_rows, summarise
+    from .summary import frame_table, summarise
+    from .summary import rows as frame_rows
 
     outputs = VideoOutputs.of(path, out)
     if every < 1:

@@ -31,8 +31,8 @@ class Actor:
     def centre_at(self, k: int, n: int, size: tuple[int, int]) -> tuple[int, int]:
         """The face's centre (x, y) in pixels on frame ``k`` of ``n``; ``size`` is (w, h)."""
         a = k / max(n - 1, 1)
-        return (int(round(((1 - a) * self.start[0] + a * self.end[0]) * size[0])),
-                int(round(((1 - a) * self.start[1] + a * self.end[1]) * size[1])))
+        return (round(((1 - a) * self.start[0] + a * self.end[0]) * size[0]),
+                round(((1 - a) * self.start[1] + a * self.end[1]) * size[1]))
 
 
 def background(size: tuple[int, int], seed: int = 0) -> np.ndarray:
@@ -52,8 +52,9 @@ def background(size: tuple[int, int], seed: int = 0) -> np.ndarray:
 def _sprite(person: int, emotion: str, side: int) -> tuple[np.ndarray, np.ndarray]:
     """A face drawn at ``side`` pixels and its opacity: rendered over black and over white,
     the background shows where the two differ."""
-    import cv2
     from dataclasses import replace
+
+    import cv2
 
     from ..data.synth import EXPRESSIONS, Identity, _draw
 

@@ -92,7 +92,7 @@ class Tracker:
 
 
 def _ints(box: np.ndarray) -> Box:
-    x, y, w, h = (int(round(v)) for v in box)
+    x, y, w, h = (round(float(v)) for v in box)
     return x, y, w, h
 
 
