@@ -25,12 +25,13 @@ RegionsOpt = Annotated[Optional[Path], typer.Option(
 @app.command()
 @model_options(required=False, what="Zoo name or model file (default: the zoo's best FER2013 "
                "model).")
-def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.")],
+def saliency(image: Annotated[Path, typer.Argument(help="A photo, a face crop or a video.")],
              model: Optional[ModelSpec], method: MethodOpt = None,
              target: Annotated[str, typer.Option(
                  help="pred, an emotion, or a contrast such as sad-neutral.")] = "pred",
              out: Annotated[Optional[Path], typer.Option(
-                 "--out", "-o", help="Panel PNG (default: <image>.saliency.png beside it).")]
+                 "--out", "-o", help="Panel PNG (default: <image>.saliency.png beside it); for a "
+                 "video, the annotated .mp4 or .avi (default: <video>.saliency.mp4).")]
              = None,
              force: Force = False,
              no_detect: Annotated[bool, typer.Option(
