@@ -300,3 +300,25 @@ def checks(ms: ModelSpec, ds: DataSpec, n: int = 256, methods: list[str] | None 
                f"{THRESHOLD}; faithfulness = (insertion - deletion AUC) minus the same for a "
                "random pixel order")
     return table, heading
+
+
+def saliency_video(video: Path, ms: ModelSpec | None, methods: list[str] | None,
+                   regions_file: Path | None, target: str, out: Path | None, force: bool,
+                   detect: bool, overlay: str | None, every: int, max_frames: int):
+    """Follow, predict and explain the faces of a video; write the annotated video, the
+    per-frame table and the timeline (see :func:`ferviz.video.run.explain_video`)."""
+    from .explain.photo import default_model
+    from .video.run import explain_video
+
+    if methods or regions_file:
+        raise FervizError("--method and --regions are for photos; for a video, draw a "
+                          "method's map with --overlay (and --every N)")
+    note = None
+    if ms is None:
+        name, note = default_model()
+        ms = ModelSpec(name)
+    result = explain_video(video, ms.load(), out, force, detect, overlay, every, target,
+                           max_frames)
+    if note:
+        result.summary["notes"].insert(0, note)
+    return result

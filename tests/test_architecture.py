@@ -19,7 +19,7 @@ LAYERS = [
     {"predict", "train", "recipe"},
     {"analysis", "explain"},
     {"viz"},
-    {"report"},
+    {"report", "video"},
     {"specs"},
     {"tasks", "evaluation", "audit", "matrix", "panels"},
     {"cli", "dashboard", "__main__"},

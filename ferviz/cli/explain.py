@@ -25,12 +25,13 @@ RegionsOpt = Annotated[Optional[Path], typer.Option(
 @app.command()
 @model_options(required=False, what="Zoo name or model file (default: the zoo's best FER2013 "
                "model).")
-def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.")],
+def saliency(image: Annotated[Path, typer.Argument(help="A photo, a face crop or a video.")],
              model: Optional[ModelSpec], method: MethodOpt = None,
              target: Annotated[str, typer.Option(
                  help="pred, an emotion, or a contrast such as sad-neutral.")] = "pred",
              out: Annotated[Optional[Path], typer.Option(
-                 "--out", "-o", help="Panel PNG (default: <image>.saliency.png beside it).")]
+                 "--out", "-o", help="Panel PNG (default: <image>.saliency.png beside it); for a "
+                 "video, the annotated .mp4 or .avi (default: <video>.saliency.mp4).")]
              = None,
              force: Force = False,
              no_detect: Annotated[bool, typer.Option(
@@ -41,10 +42,25 @@ def saliency(image: Annotated[Path, typer.Argument(help="A photo or a face crop.
              check: Annotated[bool, typer.Option(
                  "--check", help="Run (or read cached) trust checks of each method on this "
                  "model: sanity (model randomisation) and faithfulness badges.")] = False,
-             regions: RegionsOpt = None, as_json: Json = False) -> None:
+             regions: RegionsOpt = None, as_json: Json = False,
+             overlay: Annotated[Optional[str], typer.Option(
+                 help="Videos: a method whose map is drawn over the faces, e.g. gradcam.")]
+             = None,
+             every: Annotated[int, typer.Option(help="Videos: draw the overlay on every Nth "
+                                                "frame.")] = 1,
+             max_frames: Annotated[int, typer.Option(help="Videos: read at most N frames.")]
+             = 108_000) -> None:
     """Explain the faces of one photo: a PNG panel per face (face, emotion probabilities,
     one overlay per method captioned with its off-face and region shares), an overview image
-    with numbered boxes when there are several faces, and the top-3 emotions."""
+    with numbered boxes when there are several faces, and the top-3 emotions. A video (any
+    file FFmpeg reads) gets an annotated video, a per-frame table, a timeline and a summary."""
+    from ..video import is_video
+
+    if is_video(image):
+        v = tasks.saliency_video(image, model, method, regions, target, out, force,
+                                 not no_detect, overlay, every, max_frames)
+        typer.echo(json.dumps(v.summary, indent=1) if as_json else "\n".join(v.lines()))
+        return
     r = tasks.saliency(image, model, method, target, out, force, not no_detect, regions,
                        all_faces, check)
     if r.note and not as_json:

@@ -211,3 +211,58 @@ def photo_results(ms: ModelSpec, path: str, detect: str, methods: tuple[str, ...
     found = load_photo(path, detect=detect)
     with torch_lock():
         return explain_photo(found, model(ms), list(methods), target)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _video(ms: ModelSpec, path: str, stamps: tuple[str, str], overlay: str, every: int
+           ) -> tuple[dict[str, Any], pd.DataFrame]:
+    import hashlib
+    from pathlib import Path
+
+    from ..cache import cache_dir
+    from ..video.run import explain_video
+
+    key = hashlib.blake2b(repr((ms, path, stamps, overlay, every)).encode(),
+                          digest_size=12).hexdigest()
+    out = cache_dir("video") / key / f"{Path(path).stem}.saliency.mp4"
+    with torch_lock():
+        r = explain_video(path, model(ms), out, force=True, overlay=overlay or None,
+                          every=every, progress=False)
+    return r.summary, r.table
+
+
+def video(ms: ModelSpec, path: str, overlay: str, every: int
+          ) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A video's summary and per-frame table; its outputs are written under the cache."""
+    from ..specs import file_stamp
+
+    return _video(ms, path, (ms.stamp(), file_stamp(path)), overlay, every)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _video_face(ms: ModelSpec, path: str, stamps: tuple[str, str], frame: int,
+                box: tuple[int, int, int, int], face_id: int, methods: tuple[str, ...]):
+    from ..explain.photo import explain_photo
+    from ..video.frames import face_records
+
+    with torch_lock():
+        return explain_photo(face_records(path, frame, box, face_id), model(ms), list(methods))
+
+
+def video_face(ms: ModelSpec, path: str, frame: int, box: tuple[int, int, int, int],
+               face_id: int, methods: tuple[str, ...]):
+    """One face of one video frame, predicted and explained (as a photo's face)."""
+    from ..specs import file_stamp
+
+    return _video_face(ms, path, (ms.stamp(), file_stamp(path)), frame, box, face_id, methods)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def frozen_faces(ms: ModelSpec, faces: np.ndarray, ids: tuple[str, ...],
+                 methods: tuple[str, ...]):
+    """Faces frozen from the live camera, predicted and explained (as a photo's faces)."""
+    from ..explain.photo import explain_photo
+    from ..video.frames import records_of
+
+    with torch_lock():
+        return explain_photo(records_of(faces, ids), model(ms), list(methods))

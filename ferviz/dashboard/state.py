@@ -71,6 +71,10 @@ KEYS = {k.name: k for k in [
     Key("compare"), Key("compare_path", ""), Key("compare_tta", False, "bool"),
     Key("whole", False, "bool"), Key("try_methods", DEFAULT_METHODS.split(","), "list"),
     Key("scope", "split"),
+    # video
+    Key("video_path", ""), Key("overlay", ""), Key("every", 1, "int", 1, 1000),
+    Key("frame", 0, "int", 0, 10**9), Key("video_methods", DEFAULT_METHODS.split(","), "list"),
+    Key("live_methods", DEFAULT_METHODS.split(","), "list"),
 ]}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs
 CROP_SIDE = 96  # an image no larger than this on both sides is taken as a face crop
 MARGIN = 0.1  # fraction of the detected box added on each side before cropping
+_local = threading.local()
 
 
 def read_gray(path: str | os.PathLike) -> np.ndarray:
@@ -88,23 +90,45 @@ def read_face(path: str | os.PathLike, detect: str = "auto") -> np.ndarray:
     return face_from_image(read_gray(path), detect)
 
 
-def detect_faces(gray: np.ndarray, min_size: int = 30) -> list[tuple[int, int, int, int]]:
-    """Boxes (x, y, w, h) of frontal faces found by OpenCV's Haar cascade, largest first."""
+def _cascade():
+    """OpenCV's frontal-face Haar cascade, loaded once per thread (a load takes tens of ms;
+    a classifier is not shared between threads)."""
     import cv2
 
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    boxes = cascade.detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1, minNeighbors=5,
-                                     minSize=(min_size, min_size))
+    if not hasattr(_local, "cascade"):
+        _local.cascade = cv2.CascadeClassifier(cv2.data.haarcascades +
+                                               "haarcascade_frontalface_default.xml")
+    return _local.cascade
+
+
+def detect_faces(gray: np.ndarray, min_size: int = 30, max_size: int | None = None,
+                 min_neighbors: int = 5) -> list[tuple[int, int, int, int]]:
+    """Boxes (x, y, w, h) of frontal faces found by OpenCV's Haar cascade, largest first
+    (sides from ``min_size`` to ``max_size`` pixels; ``min_neighbors`` overlapping hits make
+    a face)."""
+    import cv2
+
+    boxes = _cascade().detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1,
+                                        minNeighbors=min_neighbors,
+                                        minSize=(min_size, min_size),
+                                        maxSize=(max_size, max_size) if max_size else None)
     return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: -b[2] * b[3])
 
 
-def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], margin: float = MARGIN) -> np.ndarray:
-    """Square crop around a detected box, widened by ``margin`` and clipped to the image."""
+def face_square(shape: tuple[int, ...], box: tuple[int, int, int, int],
+                margin: float = MARGIN) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the square around a detected box, widened by ``margin`` and
+    clipped to an image of ``shape``: the part :func:`crop_face` cuts."""
     x, y, w, h = box
     side = int(round(max(w, h) * (1 + 2 * margin)))
     cx, cy = x + w / 2, y + h / 2
     x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
-    x1, y1 = min(gray.shape[1], x0 + side), min(gray.shape[0], y0 + side)
+    return x0, y0, min(shape[1], x0 + side), min(shape[0], y0 + side)
+
+
+def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], margin: float = MARGIN) -> np.ndarray:
+    """Square crop around a detected box, widened by ``margin`` and clipped to the image."""
+    x0, y0, x1, y1 = face_square(gray.shape, box, margin)
     return to_face(gray[y0:y1, x0:x1])
 
 
