@@ -166,8 +166,12 @@ def finetune(ms: ModelSpec, ds: DataSpec, out: Path, force: bool = False,
     (``split_by`` a group column keeps whole subjects or sequences out of training)."""
     from .train import finetune as run
 
-    check_output(out / "card.json", force)
     photos = ds.open()
+    if options.get("split_by"):
+        from .data.groups import group_column
+
+        group_column(photos, options["split_by"])  # fails before anything is written
+    check_output(out / "card.json", force)
     return run(ms.load(), photos, out, log=lambda _: None, **options)
 
 
@@ -292,6 +296,8 @@ def checks(ms: ModelSpec, ds: DataSpec, n: int = 256, methods: list[str] | None 
     trust_table`); returns (table, heading)."""
     from .explain.trust import THRESHOLD, trust_table
 
+    if n < 1:
+        raise FervizError(f"--n must be at least 1, not {n}")
     records = ds.open()
     m = ms.load()
     table = trust_table(m, records, methods, n=n)

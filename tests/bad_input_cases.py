@@ -222,3 +222,16 @@ add("checkpoint is damaged (", f"{TR} -d {{d}}/f.csv --epochs 1",
     {"f.csv": SYNTH_CSV, "run/checkpoint.pt": b"PK\x03\x04 half a checkpoint"})
 add("neither a file nor a zoo model", f"{TR} -d {{d}}/f.csv --init {{d}}/none.pt",
     {"f.csv": SYNTH_CSV})
+
+# ---------------------------------------------------------------- later commands and options
+add("contempt must be one of merge, drop, keep", "audit -d synth --contempt bogus")
+add("line 2: unknown emotion code", "audit -d {d}/f.csv", {"f.csv": fer_csv(emotion="x")})
+add("no such file or folder", "matrix -m fer_synth_cnn -d {d}/missing")
+add("split bogus is empty", "matrix -m fer_synth_cnn -d synth@bogus")
+add("--n must be at least 1", "checks -m fer_synth_cnn -d synth --n 0")
+add("not a readable HDF5 Keras file", "convert {d}/m.h5 -o {d}/out", {"m.h5": b"keras"})
+add("--group-regex '('", f"{EV} synth --group-regex (")
+add("no sequence ids", f"{EV} synth --one-per-sequence")
+add("no 'subject' group", "finetune -m fer_synth_cnn -d synth -o {d}/ft --split-by subject")
+add("the contrast sad-sad explains nothing", "saliency {d}/a.png --no-detect --target sad-sad",
+    {"a.png": png()})
