@@ -157,7 +157,8 @@ def audit(ds: DataSpec, near: int):
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def face_saliency(ms: ModelSpec, ds: DataSpec, row: int, method: str, target: str):
-    """One face's map, region shares, explained target and seconds for one method."""
+    """One face's map, region shares, title, evidence caption and whether the map must not be
+    read as facial evidence, for one method."""
     from ..explain import explain
     from ..explain.regions import region_shares
 
@@ -165,7 +166,8 @@ def face_saliency(ms: ModelSpec, ds: DataSpec, row: int, method: str, target: st
     with torch_lock():
         maps = explain(model(ms), face, target=target, method=method, progress=False)
     shares = region_shares(maps.maps).iloc[0].to_dict()
-    return maps.maps[0], shares, maps.target_names()[0], maps.seconds
+    ev = maps.evidence()
+    return maps.maps[0], shares, maps.titles()[0], ev.caption(0), ev.warning(0)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -8,6 +8,7 @@ from html import escape
 import pandas as pd
 import streamlit as st
 
+from ...errors import FervizError
 from ...labels import EMOTIONS
 from .. import resources as res
 from ..sidebar import Context
@@ -72,13 +73,21 @@ def saliency_view(ctx: Context, row: int, pred: str) -> None:
                   format_func=lambda t: t or "(no contrast)")
     explained = target if target != "pred" else pred
     spec = f"{explained}-{contrast}" if contrast and contrast != explained else target
-    panels = []
+    panels, notes = [], []
     for m in methods:
         with st.spinner(f"{m}…"):
-            sal, shares, name, _ = res.face_saliency(ctx.ms, ctx.ds, row, m, spec)
-        panels.append((f"{m} ({name})", sal, shares))
+            try:
+                sal, shares, title, caption, warn = res.face_saliency(ctx.ms, ctx.ds, row, m,
+                                                                      spec)
+            except FervizError as e:
+                st.warning(f"{m}: {e}")
+                continue
+        panels.append((title, sal, shares))
+        notes.append((warn, f"{title}: " + "; ".join(caption)))
     if panels:
         st.html(saliency_html(ctx.faces[row], panels, area_shares()))
+        for warn, text in notes:
+            (st.warning if warn else st.caption)(text)
         st.caption("Under each map: the largest shares of attribution per face region, and "
                    "the share off the face; shading: how far a region exceeds its area.")
     else:

@@ -60,9 +60,12 @@ def show_faces(faces: list) -> None:
         a.html(f'<div class="fv-prediction" data-pred="{escape(top[0][0])}">'
                f'<img src="{prob_bars(f.probs)}" alt="probabilities" style="width:240px">'
                "</div>")
-        panels = [(f"{m} ({s.target_names()[0]})", s.maps[0], f.shares[m])
+        ev = f.evidence
+        panels = [(s.titles()[0], s.maps[0], dict(zip(ev[m].regions, ev[m].shares[0])))
                   for m, s in f.maps.items()]
         b.html(saliency_html(f.face, panels, area_shares()))
+        for m in f.maps:
+            (b.warning if f.warning(m) else b.caption)(f"{m}: " + "; ".join(f.caption(m)))
 
 
 PAGE = Page("try", "Try it", 60, render)
