@@ -4,7 +4,9 @@ downloaded; tests needing the real FER2013 in ../shared/data skip when it is abs
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -62,3 +64,20 @@ def browser():
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    """``ferviz ARGS`` in-process through ``main`` (exit code, stdout, stderr)."""
+    from ferviz.cli import main
+
+    def call(*args: str) -> SimpleNamespace:
+        monkeypatch.setattr(sys, "argv", ["ferviz", *map(str, args)])
+        try:
+            main()
+            code = 0
+        except SystemExit as e:
+            code = e.code
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+    return call

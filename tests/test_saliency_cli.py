@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from ferviz.cli import app, main
+from ferviz.cli import app
 
 
-@pytest.fixture
-def run(monkeypatch, capsys):
-    """Run ``ferviz ARGS`` in-process through ``main`` (exit codes, stderr, no traceback)."""
-    def call(*args: str) -> SimpleNamespace:
-        monkeypatch.setattr(sys, "argv", ["ferviz", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as e:
-            code = e.code
-        out = capsys.readouterr()
-        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
-    return call
 
 
 @pytest.fixture

@@ -4,35 +4,19 @@ expressions and paths are known on every frame."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from bad_videos import BAD
 
-from ferviz.cli import main
 from ferviz.errors import FervizError
 from ferviz.video.synthclip import Actor, demo_actors, write_clip
 
 SIZE = (320, 240)
 
 
-@pytest.fixture
-def run(monkeypatch, capsys):
-    """``ferviz ARGS`` in-process: exit code, stdout, stderr."""
-    def call(*args: str) -> SimpleNamespace:
-        monkeypatch.setattr(sys, "argv", ["ferviz", *map(str, args)])
-        try:
-            main()
-            code = 0
-        except SystemExit as e:
-            code = e.code
-        out = capsys.readouterr()
-        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
-    return call
 
 
 def drawn(actors, n: int) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import FervizError
+from ..predict import to_tensor
 from .core import as_faces, explain, prepared, resolve_targets
 
 Explainer = str | Callable[[nn.Module, np.ndarray, np.ndarray], np.ndarray]
@@ -147,7 +148,7 @@ def cascading_randomization(model: nn.Module, images: Any, method: Explainer = "
     faces, record_labels = as_faces(images)
     labels = record_labels if labels is None else labels
     with prepared(model, torch.device("cpu")):
-        x = torch.from_numpy(faces).unsqueeze(1).float().div(255)
+        x = to_tensor(faces)
         targets, _ = resolve_targets(model, x, target, labels)
     original = _maps(method, model, faces, targets, options)
     names, rho = [], []
@@ -205,7 +206,7 @@ def deletion_insertion(model: nn.Module, images: Any, maps: np.ndarray, targets:
     t = torch.as_tensor(np.asarray(targets), dtype=torch.long)
     result = {}
     with prepared(model, torch.device("cpu")):
-        x = torch.from_numpy(faces).unsqueeze(1).float().div(255)
+        x = to_tensor(faces)
         for name, insert in (("deletion", False), ("insertion", True)):
             for suffix, order in (("", salient), ("_random", rand))[:2 if random else 1]:
                 curve = _curve(model, x, order, t, steps, baseline, insert)

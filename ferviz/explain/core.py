@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import FervizError
+from ..predict import to_tensor
 from ..labels import EMOTIONS, canonical, label_index
 from .evidence import Evidence
 from .registry import Method, get_method
@@ -250,7 +251,7 @@ def explain(model: nn.Module, images: Any, target: Target = "pred",
     score = score or spec.score
     dev = torch.device(device) if device else \
         torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    x = torch.from_numpy(np.ascontiguousarray(faces)).unsqueeze(1).float().div_(255)
+    x = to_tensor(faces)
     with prepared(model, dev):
         x = x.to(dev)
         targets, contrast = resolve_targets(model, x, target, labels, lazy=spec.predicts)

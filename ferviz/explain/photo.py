@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FervizError
+from ..predict import to_tensor
 from ..labels import EMOTIONS
 from .core import SaliencyMaps, explain
 from .evidence import Evidence
@@ -97,7 +98,7 @@ def explain_photo(photo, model, methods=DEFAULT_METHODS, target: Any = "pred",
     records = getattr(photo, "records", photo)
     found = getattr(photo, "found", None) or [None] * len(records)
     faces = records.images()
-    x = torch.from_numpy(faces).unsqueeze(1).float().div(255)
+    x = to_tensor(faces)
     model.eval()
     with torch.inference_mode():
         probs = torch.softmax(model(x), dim=1).numpy()

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..predict import to_tensor
 from .checks import deletion_insertion, randomised_stages, rank_correlation
 from .core import as_faces, explain, prepared
 from .registry import METHODS, get_method
@@ -154,7 +155,7 @@ def sample(n: int = 256, seed: int = 0) -> tuple[np.ndarray, str]:
 def _compute(model: nn.Module, faces: np.ndarray, methods: list[str], n_random: int,
              stages: int, steps: int, seed: int) -> dict[str, Verdict]:
     with prepared(model, torch.device("cpu")), torch.inference_mode():
-        x = torch.from_numpy(faces).unsqueeze(1).float().div(255)
+        x = to_tensor(faces)
         targets = np.concatenate([model(b).argmax(1).numpy() for b in x.split(512)])
     maps = {m: explain(model, faces, targets, m, progress=False).maps for m in methods}
     rho: dict[str, list[float]] = {m: [] for m in methods}
