@@ -102,9 +102,11 @@ def augment(x: torch.Tensor, flip: bool, degrees: float, tx: float, ty: float,
 
 
 def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
-                  batch_size: int = 512, progress: bool | None = None) -> np.ndarray:
+                  batch_size: int = 512, progress: bool | None = None,
+                  layout: torch.memory_format | None = None) -> np.ndarray:
     """N x 7 emotion probabilities, batched under ``torch.inference_mode``, on CUDA when
-    available and in the faster memory layout (for sets of :data:`LAYOUT_MIN` faces or more).
+    available and in the faster memory layout (timed for sets of :data:`LAYOUT_MIN` faces or
+    more, unless ``layout`` is given: sharded jobs fix it so every shard computes alike).
 
     Raises:
         FervizError: the model's forward fails or gives no finite probabilities (both name the
@@ -119,8 +121,9 @@ def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
     bad = 0
     try:
         with torch.inference_mode():
-            layout = fastest_layout(model, faces, device) if len(faces) >= LAYOUT_MIN else \
-                torch.contiguous_format
+            if layout is None:
+                layout = fastest_layout(model, faces, device) if len(faces) >= LAYOUT_MIN \
+                    else torch.contiguous_format
             with placed(model, device, layout):
                 for start in bar(range(0, len(faces), batch_size), desc="predicting",
                                  unit="batch", quiet=True if progress is False else None):

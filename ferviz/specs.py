@@ -35,7 +35,8 @@ class DataSpec:
     """A data set and the part of it to use.
 
     Attributes:
-        data: ``synth`` (the FER-Synth demo set), a fer2013 csv, an image folder or a photo.
+        data: ``synth`` (the FER-Synth demo set), ``synth:N`` (N FER-Synth faces), a fer2013
+            csv, an image folder or a photo.
         split: split to keep (None: all faces).
         labels: ``fer2013``, ``ferplus-majority`` or ``ferplus-dist``.
         ferplus: FER+ votes file (``fer2013new.csv``) or None.
@@ -68,12 +69,16 @@ class DataSpec:
         return open_grouped(self.data, self.split, self.labels, self.ferplus, self.contempt,
                             self.groups, self.group_regex, self.one_per_sequence)
 
+    def is_synth(self) -> bool:
+        """The demo set or a ``synth:N`` set."""
+        return self.data == SYNTH or self.data.startswith(f"{SYNTH}:")
+
     def with_split(self, split: str | None) -> DataSpec:
         return replace(self, split=split)
 
     def kind(self) -> str:
         """``synth``, ``fer2013`` (a csv), ``folder``, ``photo`` or ``missing``."""
-        if self.data == SYNTH:
+        if self.is_synth():
             return "synth"
         p = Path(self.data)
         if p.is_dir():
@@ -90,7 +95,7 @@ class DataSpec:
 
     def stamp(self) -> str:
         """Changes when the data set's files do (for FER-Synth: its generator's source)."""
-        if self.data == SYNTH:
+        if self.is_synth():
             from .data import synth
 
             return file_stamp(synth.__file__)
@@ -98,7 +103,8 @@ class DataSpec:
 
     def name(self) -> str:
         """A short display name: the file or folder name, and the split."""
-        base = "FER-Synth" if self.data == SYNTH else Path(self.data).name
+        base = "FER-Synth" if self.data == SYNTH else \
+            f"FER-Synth ({self.data[6:]} faces)" if self.is_synth() else Path(self.data).name
         return f"{base} [{self.split}]" if self.split else base
 
 

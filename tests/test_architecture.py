@@ -21,11 +21,13 @@ LAYERS = [
     {"viz"},
     {"report", "video"},
     {"specs"},
-    {"tasks", "evaluation", "audit", "matrix", "panels"},
+    {"engine"},
+    {"tasks", "evaluation", "audit", "matrix", "panels", "sharded"},
     {"cli", "dashboard", "__main__"},
 ]
 RANK = {c: i for i, layer in enumerate(LAYERS) for c in layer}
-ONLY = {"streamlit": "dashboard", "typer": "cli", "click": "cli"}  # library -> sole importer
+ONLY = {"streamlit": "dashboard", "typer": "cli", "click": "cli",  # library -> sole importer
+        "ray": "engine"}
 NO_TORCH = {"analysis", "table", "specs", "outputs", "labels", "errors"}
 
 

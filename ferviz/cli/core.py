@@ -14,9 +14,10 @@ from .. import tasks
 from ..errors import FervizError
 from ..specs import DataSpec, ModelSpec
 from .app import app
-from .options import Force, Json, Tta, data_options, model_options
+from .options import (Address, Engine, Force, Gpus, Json, ShardSize, Tta, Workers,
+                      data_options, model_options)
 
-Out = Annotated[Path, typer.Option("--out", "-o", help="Output file.")]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output file (with --engine: folder).")]
 
 
 @app.command()
@@ -56,8 +57,19 @@ def models(as_json: Json = False,
 @model_options()
 @data_options
 def predict(model: ModelSpec, data: DataSpec, out: Out, tta: Tta = False,
-            force: Force = False) -> None:
-    """Write the predictions table (parquet) of a model on a data set."""
+            force: Force = False, engine: Engine = None, address: Address = None,
+            workers: Workers = None, gpus: Gpus = 0.0, shard_size: ShardSize = None) -> None:
+    """Write the predictions table (parquet) of a model on a data set; with --engine, a
+    partitioned data set (a folder) computed in shards, here or on a Ray cluster."""
+    if engine is None and (address or workers or gpus or shard_size):
+        raise FervizError("--address, --workers, --gpus and --shard-size need --engine")
+    if engine is not None:
+        from .. import sharded
+
+        r = sharded.run(model, data, out, None, tta=tta, engine=engine, address=address,
+                        workers=workers, gpus=gpus, shard_size=shard_size, force=force)
+        typer.echo("\n".join(sharded.lines(r)))
+        return
     n = tasks.predict_to_file(model, data, out, tta, force)
     typer.echo(f"wrote {n} predictions to {out}")
 

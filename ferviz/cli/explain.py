@@ -1,4 +1,4 @@
-"""Commands that explain: saliency (one photo) and regions (a data set)."""
+"""Commands that explain: saliency (one photo), explain and regions (a data set)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import typer
 from .. import tasks
 from ..specs import DataSpec, ModelSpec
 from .app import app
-from .options import Force, Json, data_options, model_options
+from .options import (Address, Engine, Force, Gpus, Json, ShardSize, Workers, data_options,
+                      model_options)
 
 MethodOpt = Annotated[Optional[list[str]], typer.Option(
     "--method", "-x", help="Explanation method, repeatable: occlusion, gradcam, gradcam++, "
@@ -114,3 +115,26 @@ def regions(model: ModelSpec, data: DataSpec,
     shown.insert(0, "n", table["n"])
     typer.echo(shown.to_string(float_format=lambda v: f"{v:.1f}",
                                formatters={"n": lambda v: "" if np.isnan(v) else f"{int(v)}"}))
+
+
+@app.command()
+@model_options()
+@data_options
+def explain(model: ModelSpec, data: DataSpec,
+            method: Annotated[list[str], typer.Option(
+                "--method", "-x", help="Methods, repeatable or comma-separated, e.g. -x "
+                "occlusion,gradcam.")],
+            out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+            target: Annotated[str, typer.Option(
+                help="pred, true, an emotion, or a contrast such as sad-neutral.")] = "pred",
+            force: Force = False, engine: Engine = "local", address: Address = None,
+            workers: Workers = None, gpus: Gpus = 0.0, shard_size: ShardSize = None) -> None:
+    """Explain every face of a data set: a partitioned parquet data set (a folder) with the
+    predictions, the faces, each method's maps (float16) and their region shares and flags,
+    computed in shards here or on a Ray cluster (a re-run resumes)."""
+    from .. import sharded
+
+    r = sharded.run(model, data, out, method, target, engine=engine or "local",
+                    address=address, workers=workers, gpus=gpus, shard_size=shard_size,
+                    force=force)
+    typer.echo("\n".join(sharded.lines(r)))

@@ -18,6 +18,16 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Tta = Annotated[bool, typer.Option(help="Test-time augmentation (flip, small rotations, "
                                    "shifts, zoom).")]
 
+Engine = Annotated[Optional[str], typer.Option(
+    help="Write a partitioned parquet data set (a folder, one part per shard; a re-run "
+    "resumes) computed by 'local' (this process) or 'ray' (a Ray cluster).")]
+Address = Annotated[Optional[str], typer.Option(
+    help="--engine ray: the cluster ('auto' = the running one; default: start a local one).")]
+Workers = Annotated[Optional[int], typer.Option(
+    help="--engine ray: model replicas (default: one per CPU, or per GPU with --gpus).")]
+Gpus = Annotated[float, typer.Option(help="--engine ray: GPUs per replica (e.g. 1 or 0.5).")]
+ShardSize = Annotated[Optional[int], typer.Option(help="Faces per shard (default 4096).")]
+
 
 def _model_params(prefix: str, required: bool, what: str) -> list[inspect.Parameter]:
     """The model options, named ``--model/-m, --arch, ...`` or ``--<prefix>, --<prefix>-arch...``."""

@@ -9,14 +9,29 @@ from ..errors import FervizError, shown
 from .records import Records
 
 SYNTH = "synth"
+BIG_SYNTH_SEED = 11  # seed of ``synth:N`` sets (never shared with the demo set's splits)
+
+
+def synth_size(spec: str) -> int | None:
+    """N of a ``synth:N`` spec (N FER-Synth faces, one split ``test``), else None.
+
+    Raises:
+        FervizError: ``synth:`` followed by anything but a positive number.
+    """
+    if not spec.startswith(f"{SYNTH}:"):
+        return None
+    n = spec.removeprefix(f"{SYNTH}:").replace("_", "")
+    if not n.isdigit() or int(n) < 1:
+        raise FervizError(f"{spec!r}: write synth:N with N a positive number of faces")
+    return int(n)
 
 
 def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "fer2013",
               ferplus: str | os.PathLike | None = None, contempt: str | None = None,
               detect: str = "auto", groups: str | os.PathLike | None = None,
               group_regex: str | None = None) -> Records:
-    """Records from a spec: ``synth`` (the FER-Synth demo set), a fer2013 csv, an image
-    folder, or one photo; optionally restricted to a split.
+    """Records from a spec: ``synth`` (the FER-Synth demo set), ``synth:N`` (N FER-Synth
+    faces), a fer2013 csv, an image folder, or one photo; optionally restricted to a split.
 
     Args:
         contempt: ``merge``, ``drop`` or ``keep`` (see :mod:`ferviz.data.contempt`); None
@@ -37,9 +52,10 @@ def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "
     if not spec.strip():
         raise FervizError("no data given: name a fer2013 csv, an image folder, a photo, or "
                           "'synth'")
+    big = synth_size(spec)
     path = Path(spec)
     is_csv = any(path.name.lower().endswith(s) for s in (".csv", ".csv.gz", ".csv.xz"))
-    if spec != SYNTH and not path.exists():
+    if spec != SYNTH and big is None and not path.exists():
         raise FervizError(f"{shown(spec)}: no such file or folder (or use 'synth' for the "
                           "demo set)")
     if not (is_csv and path.is_file()):
@@ -53,6 +69,10 @@ def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "
         from .synth import synth_splits
 
         records = synth_splits()
+    elif big is not None:
+        from .synth import load_synth
+
+        records = load_synth(big, seed=BIG_SYNTH_SEED)
     elif path.is_dir():
         from .folders import load_folder
 

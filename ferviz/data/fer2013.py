@@ -136,10 +136,18 @@ def load_fer2013(path: str | os.PathLike, splits: str | tuple[str, ...] | None =
         ids=np.array([f"fer2013:{i}" for i in index], dtype=object),
         labels=out_labels[index], splits=usage[index],
         sources=np.full(index.size, "fer2013", dtype=object),
-        faces=np.asarray(faces[index]),
+        faces=np.asarray(faces[_rows(index)]),
         votes=None if votes is None else votes[index],
         soft=None if soft is None else soft[index],
         name=f"FER2013 ({labels} labels)",
         contempt=None if note is None else ContemptNote.count(contempt, usage[note])
         .within(set(usage[index])),
     )
+
+
+def _rows(index: np.ndarray) -> np.ndarray | slice:
+    """A slice when the rows are contiguous (a view of the memory-mapped cache: faces are read
+    when used, so a shard of a large file reads only its rows), else the index."""
+    if index[-1] - index[0] + 1 == index.size:
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index

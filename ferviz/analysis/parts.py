@@ -1,0 +1,199 @@
+"""A job's output read lazily: a partitioned parquet data set (one part per shard) and the
+summary counts written beside it, so views never hold every row (or any face) at once.
+
+Columns of every part: ``row`` (position in the job's data), the predictions table's columns
+(see :mod:`ferviz.table`) and, for explanation jobs, ``face`` (48x48 uint8), and per method
+``map_<method>`` (48x48 float16), ``offface_<method>``, ``share_<method>_<region>`` and
+``flags_<method>``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FervizError
+from ..labels import EMOTIONS, FACE_SIZE
+
+MANIFEST = "_job.json"
+SUMMARY = "_summary.json"
+TRUTH = [*EMOTIONS, "unknown"]  # rows of the summary's confusion counts
+BINS = 20  # confidence histogram bins over [0, 1]
+SCAN = ["split", "label", "pred", "confidence"]
+
+
+def part_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+def is_job(path: str | Path) -> bool:
+    """Whether ``path`` is a folder written by a sharded job."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts of a whole job, read in a few milliseconds whatever its size.
+
+    Attributes:
+        rows: faces in the job.
+        confusion: split -> 8 x 7 counts (rows: true emotion, then unknown; columns: pred).
+        confidence: split -> {"correct", "wrong"} -> :data:`BINS` counts of the top
+            probability (unlabelled faces count as wrong).
+        regions: method -> {"regions": names, "by_pred": 7 x R summed shares, "n": 7 counts
+            of maps with shares, "flagged": maps with a warning flag}.
+    """
+
+    rows: int
+    confusion: dict[str, list[list[int]]]
+    confidence: dict[str, dict[str, list[int]]]
+    regions: dict[str, dict[str, Any]]
+
+    def counts(self, split: str | None = None) -> pd.DataFrame:
+        """True x predicted counts over all splits or one (8 x 7, with an ``unknown`` row)."""
+        keys = [split] if split else list(self.confusion)
+        if split and split not in self.confusion:
+            raise FervizError(f"split {split} is not in this job (splits: "
+                              f"{', '.join(self.confusion)})")
+        cm = sum((np.asarray(self.confusion[k], np.int64) for k in keys),
+                 np.zeros((len(TRUTH), len(EMOTIONS)), np.int64))
+        return pd.DataFrame(cm, index=pd.Index(TRUTH, name="true"),
+                            columns=pd.Index(EMOTIONS, name="pred"))
+
+    def region_table(self, method: str) -> pd.DataFrame:
+        """Mean share of attribution per region (columns) for each predicted class (rows)."""
+        r = self.regions[method]
+        sums, n = np.asarray(r["by_pred"], float), np.asarray(r["n"], float)[:, None]
+        return pd.DataFrame(np.divide(sums, n, out=np.full_like(sums, np.nan), where=n > 0),
+                            index=pd.Index(EMOTIONS, name="pred"), columns=r["regions"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "confusion": self.confusion, "confidence": self.confidence,
+                "regions": self.regions}
+
+
+def summarise(folder: Path, methods: Sequence[str] = ()) -> Summary:
+    """The summary counts of a job's parts, one record batch at a time."""
+    ds = dataset(folder)
+    share_cols = {m: [c for c in ds.schema.names if c.startswith(f"share_{m}_")]
+                  for m in methods}
+    columns = SCAN + [c for cols in share_cols.values() for c in cols] + \
+        [f"flags_{m}" for m in methods]
+    confusion: dict[str, np.ndarray] = {}
+    confidence: dict[str, dict[str, np.ndarray]] = {}
+    regions = {m: {"regions": [c.removeprefix(f"share_{m}_") for c in cols],
+                   "by_pred": np.zeros((len(EMOTIONS), len(cols))),
+                   "n": np.zeros(len(EMOTIONS), np.int64), "flagged": 0}
+               for m, cols in share_cols.items()}
+    rows = 0
+    truth, pred_index = {e: i for i, e in enumerate(TRUTH)}, {e: i for i, e in
+                                                               enumerate(EMOTIONS)}
+    for batch in ds.to_batches(columns=columns):
+        b = batch.to_pandas()
+        rows += len(b)
+        t = b["label"].map(truth).fillna(len(EMOTIONS)).to_numpy(np.int64)
+        p = b["pred"].map(pred_index).to_numpy(np.int64)
+        bins = np.minimum((b["confidence"].to_numpy() * BINS).astype(np.int64), BINS - 1)
+        right = (b["label"] == b["pred"]).to_numpy()
+        for split in b["split"].unique():
+            s = (b["split"] == split).to_numpy()
+            cm = confusion.setdefault(split, np.zeros((len(TRUTH), len(EMOTIONS)), np.int64))
+            np.add.at(cm, (t[s], p[s]), 1)
+            h = confidence.setdefault(split, {"correct": np.zeros(BINS, np.int64),
+                                              "wrong": np.zeros(BINS, np.int64)})
+            h["correct"] += np.bincount(bins[s & right], minlength=BINS)
+            h["wrong"] += np.bincount(bins[s & ~right], minlength=BINS)
+        for m, cols in share_cols.items():
+            shares = b[cols].to_numpy(np.float64)
+            ok = ~np.isnan(shares).any(axis=1)
+            np.add.at(regions[m]["by_pred"], p[ok], shares[ok])
+            regions[m]["n"] += np.bincount(p[ok], minlength=len(EMOTIONS))
+            regions[m]["flagged"] += int((b[f"flags_{m}"] != "").sum())
+    return Summary(rows, {k: v.tolist() for k, v in confusion.items()},
+                   {k: {c: h.tolist() for c, h in v.items()} for k, v in confidence.items()},
+                   {m: {**r, "by_pred": r["by_pred"].tolist(), "n": r["n"].tolist()}
+                    for m, r in regions.items()})
+
+
+def dataset(folder: Path):
+    """The parts of ``folder`` as a pyarrow data set (the ``_`` and ``.`` files ignored)."""
+    import pyarrow.dataset as pads
+
+    if not is_job(folder):
+        raise FervizError(f"{folder} is not the output of a ferviz job (no {MANIFEST})")
+    return pads.dataset(folder, format="parquet")
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A finished job's output, opened without reading its rows."""
+
+    folder: Path
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        if not is_job(self.folder):
+            raise FervizError(f"{self.folder} is not the output of a ferviz job (no "
+                              f"{MANIFEST})")
+        return json.loads((self.folder / MANIFEST).read_text())
+
+    @cached_property
+    def summary(self) -> Summary:
+        path = self.folder / SUMMARY
+        if not path.is_file():
+            raise FervizError(f"{self.folder}: the job is not finished (no {SUMMARY}); run "
+                              "its command again to complete it")
+        return Summary(**json.loads(path.read_text()))
+
+    @property
+    def methods(self) -> list[str]:
+        return list(self.manifest["job"]["methods"])
+
+    def rows(self, columns: Sequence[str], label: str | None = None, pred: str | None = None,
+             split: str | None = None) -> pd.DataFrame:
+        """The given columns of the rows matching a true label, prediction and split (each
+        optional), read column by column from every part."""
+        import pyarrow.compute as pc
+
+        cond = None
+        for col, value in (("label", label), ("pred", pred), ("split", split)):
+            if value is not None:
+                term = pc.field(col) == value
+                cond = term if cond is None else cond & term
+        return dataset(self.folder).to_table(columns=list(columns), filter=cond).to_pandas()
+
+    def cell(self, label: str, pred: str, limit: int = 50, split: str | None = None,
+             by: str = "confidence") -> pd.DataFrame:
+        """The ``limit`` rows of one confusion cell with the highest ``by``."""
+        cols = ["row", "id", "split", "label", "pred", "confidence", "margin", "entropy"]
+        df = self.rows(cols, label, pred, split)
+        return df.nlargest(limit, by).reset_index(drop=True)
+
+    def arrays(self, rows: Sequence[int], column: str) -> np.ndarray:
+        """``face`` or ``map_<method>`` of the given rows as N x 48 x 48, reading only the
+        parts that hold them."""
+        size = int(self.manifest["job"]["shard_size"])
+        out = np.zeros((len(rows), FACE_SIZE, FACE_SIZE), np.float32)
+        import pyarrow.parquet as pq
+
+        for shard, where in _by_shard(rows, size):
+            table = pq.read_table(self.folder / part_name(shard), columns=[column])
+            flat = table.column(column).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            values = flat.reshape(-1, FACE_SIZE, FACE_SIZE)
+            for i, row in where:
+                out[i] = values[row - shard * size]
+        return out
+
+
+def _by_shard(rows: Sequence[int], size: int) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(int(row) // size, []).append((i, int(row)))
+    yield from sorted(groups.items())

@@ -1,0 +1,39 @@
+"""Use cases of sharded jobs: predictions or explanations of a whole data set written as a
+partitioned parquet data set by the local or the Ray engine, and what the views show of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import FervizError
+from .specs import DataSpec, ModelSpec
+
+if TYPE_CHECKING:
+    from .engine import JobResult
+
+
+def run(ms: ModelSpec, ds: DataSpec, out: Path, methods: list[str] | None = None,
+        target: str = "pred", tta: bool = False, engine: str = "local",
+        address: str | None = None, workers: int | None = None, gpus: float = 0.0,
+        shard_size: int | None = None, force: bool = False) -> JobResult:
+    """Run (or resume) a sharded job into the folder ``out``."""
+    from .engine import run_job
+    from .engine.job import SHARD, Job
+
+    names = tuple(dict.fromkeys(m.strip() for spec in methods or () for m in spec.split(",")
+                                if m.strip()))
+    if methods is not None and not names:
+        raise FervizError("name at least one method with -x (e.g. -x occlusion,gradcam)")
+    if engine != "ray" and (address or workers or gpus):
+        raise FervizError("--address, --workers and --gpus are options of --engine ray")
+    job = Job(ms, ds, names, target, tta, SHARD if shard_size is None else shard_size)
+    return run_job(job, out, engine, address, workers, gpus, force)
+
+
+def lines(r: JobResult) -> list[str]:
+    """What the CLI prints after a job."""
+    done = f"{r.computed} shards computed" + (f", {r.skipped} kept from an earlier run"
+                                              if r.skipped else "")
+    return [f"wrote {r.rows:,} rows to {r.folder} ({done}; {r.engine} engine, "
+            f"{r.seconds:.1f} s)"]
