@@ -235,3 +235,20 @@ add("no sequence ids", f"{EV} synth --one-per-sequence")
 add("no 'subject' group", "finetune -m fer_synth_cnn -d synth -o {d}/ft --split-by subject")
 add("the contrast sad-sad explains nothing", "saliency {d}/a.png --no-detect --target sad-sad",
     {"a.png": png()})
+
+# ---------------------------------------------------------------- sharded jobs (--engine, explain)
+JOB = "predict -m fer_synth_cnn -d synth:50 -o {d}/job"
+add("unknown engine 'spark'; choose local, ray", f"{JOB} --engine spark")
+add("--shard-size must be at least 1, not 0", f"{JOB} --engine local --shard-size 0")
+add("--workers must be at least 1, not 0", f"{JOB} --engine ray --workers 0")
+add("--gpus must not be negative", f"{JOB} --engine ray --gpus -1")
+add("are options of --engine ray", f"{JOB} --engine local --workers 2")
+add("need --engine", f"{JOB} --shard-size 10")
+add("write synth:N with N a positive number", "predict -m fer_synth_cnn -d synth:0 -o {d}/job "
+    "--engine local")
+add("is not empty and holds no ferviz job", f"{JOB} --engine local", {"job/notes.txt": b"mine"})
+add("is a file; a sharded job writes a folder", f"{JOB} --engine local", {"job": b"a file"})
+add("is damaged", f"{JOB} --engine local", {"job/_job.json": b"{half"})
+add("unknown explanation method", "explain -m fer_synth_cnn -d synth:50 -o {d}/job -x bogus")
+add("name at least one method", "explain -m fer_synth_cnn -d synth:50 -o {d}/job -x ,")
+add("no such file or folder", "explain -m fer_synth_cnn -d {d}/missing -o {d}/job -x gradcam")

@@ -33,11 +33,12 @@ def main() -> None:
     pages = {p.key: p for p in all_pages()}
     key = ui(st.sidebar.radio, "page", "Page", list(pages),
              format_func=lambda k: pages[k].title)
-    st.title(pages[key].title)
-    ctx = open_context(cfg)
+    page = pages[key]
+    st.title(page.title)
+    ctx = open_context(cfg) if page.context else cfg
     if ctx is not None:
         try:
-            pages[key].render(ctx)
+            page.render(ctx)
         except FervizError as e:
             st.error(str(e))
     sync_url()

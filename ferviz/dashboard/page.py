@@ -1,4 +1,6 @@
-"""What a dashboard page is: a URL key, a title, a place in the menu and a render function."""
+"""What a dashboard page is: a URL key, a title, a place in the menu and a render function
+(given the sidebar's opened model and data, or, for a page with ``context=False`` that opens
+its own input, only the settings)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .settings import Settings
     from .sidebar import Context
 
 
@@ -15,4 +18,5 @@ class Page:
     key: str
     title: str
     order: int
-    render: Callable[[Context], None]
+    render: Callable[[Context], None] | Callable[[Settings], None]
+    context: bool = True

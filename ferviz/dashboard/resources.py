@@ -268,3 +268,22 @@ def frozen_faces(ms: ModelSpec, faces: np.ndarray, ids: tuple[str, ...],
 
     with torch_lock():
         return explain_photo(records_of(faces, ids), model(ms), list(methods))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _job(folder: str, stamp: str):
+    from pathlib import Path
+
+    from ..analysis.parts import Parts
+
+    parts = Parts(Path(folder))
+    parts.summary  # read once: the summary is all the first charts need
+    return parts
+
+
+def job(folder):
+    """A sharded job's output, opened lazily (re-read when its summary changes)."""
+    from ..analysis.parts import SUMMARY
+    from ..specs import file_stamp
+
+    return _job(str(folder), file_stamp(folder / SUMMARY))

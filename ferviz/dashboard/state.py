@@ -75,6 +75,7 @@ KEYS = {k.name: k for k in [
     Key("video_path", ""), Key("overlay", ""), Key("every", 1, "int", 1, 1000),
     Key("frame", 0, "int", 0, 10**9), Key("video_methods", DEFAULT_METHODS.split(","), "list"),
     Key("live_methods", DEFAULT_METHODS.split(","), "list"),
+    Key("job", ""), Key("job_split", ""), Key("job_true", "sad"), Key("job_pred", "neutral"),
 ]}
 
 
