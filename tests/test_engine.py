@@ -1,0 +1,148 @@
+"""Sharded jobs: the Ray engine (a local cluster) writes exactly the single-process engine's
+table, survives a killed worker and a killed driver, and the views read the output lazily."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ferviz.analysis.counts import summary_counts
+from ferviz.analysis.metrics import summary
+from ferviz.analysis.parts import Parts, part_name
+from ferviz.engine import Job, run_job
+from ferviz.specs import DataSpec, ModelSpec
+
+ray = pytest.importorskip("ray")
+
+MODEL = ModelSpec("fer_synth_cnn")
+BIG = DataSpec("synth:20000")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A local Ray cluster of two CPUs for this module's tests."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def table(folder: Path) -> pd.DataFrame:
+    return pd.read_parquet(folder).sort_values("row").reset_index(drop=True)
+
+
+def worker_pids() -> list[int]:
+    """Processes of Ray actors running a ShardWorker (by their process title)."""
+    pids = []
+    for p in Path("/proc").iterdir():
+        try:
+            if p.name.isdigit() and b"ShardWorker" in (p / "cmdline").read_bytes():
+                pids.append(int(p.name))
+        except OSError:
+            pass
+    return pids
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The single-process engine's table of 20,000 FER-Synth faces."""
+    out = tmp_path_factory.mktemp("local") / "job"
+    r = run_job(Job(MODEL, BIG, shard_size=2500), out)
+    assert (r.state, r.rows, r.computed, r.skipped) == ("new", 20_000, 8, 0)
+    return out
+
+
+def test_ray_engine_gives_exactly_the_local_table(cluster, reference, tmp_path):
+    from ferviz.predict import predict
+
+    r = run_job(Job(MODEL, BIG, shard_size=2500), tmp_path / "job", engine="ray")
+    assert (r.rows, r.computed, r.engine) == (20_000, 8, "ray")
+    local, on_ray = table(reference), table(tmp_path / "job")
+    pd.testing.assert_frame_equal(local, on_ray, check_exact=True)
+    assert local["row"].tolist() == list(range(20_000))  # no duplicates, no holes
+    # the one-file path of `ferviz predict` agrees too (its memory layout may differ)
+    whole = predict(MODEL.load(), BIG.open(), cache=False)
+    assert (whole["pred"] == local["pred"]).all()
+    np.testing.assert_allclose(whole["p_happy"], local["p_happy"], atol=1e-5)
+    # the summary the job wrote gives the table's metrics without reading the table
+    counted = summary_counts(Parts(tmp_path / "job").summary.counts())
+    assert counted["accuracy"] == summary(local)["accuracy"]
+    assert counted["macro_f1"] == pytest.approx(summary(local)["macro_f1"], abs=1e-12)
+
+
+def test_explanation_jobs_agree_and_read_lazily(cluster, tmp_path):
+    data = DataSpec("synth:240")
+    job = Job(MODEL, data, ("gradcam", "occlusion"), shard_size=100)
+    run_job(job, tmp_path / "local")
+    run_job(job, tmp_path / "ray", engine="ray")
+    local, on_ray = table(tmp_path / "local"), table(tmp_path / "ray")
+    pd.testing.assert_frame_equal(local.drop(columns=["face", "map_gradcam", "map_occlusion"]),
+                                  on_ray.drop(columns=["face", "map_gradcam", "map_occlusion"]))
+    parts = Parts(tmp_path / "ray")
+    rows = [5, 130, 239]
+    from ferviz.explain import explain
+
+    direct = explain(MODEL.load(), data.open().select(rows), method="gradcam", cache=False)
+    np.testing.assert_allclose(parts.arrays(rows, "map_gradcam"), direct.maps, atol=1e-3)
+    assert (parts.arrays(rows, "face") == data.open().select(rows).images()).all()
+    shares = parts.summary.region_table("gradcam")
+    assert np.allclose(shares.sum(axis=1).dropna(), 1.0, atol=1e-4)  # regions + other
+    cell = parts.cell("happy", "happy", limit=5)
+    assert len(cell) == 5 and cell["confidence"].is_monotonic_decreasing
+
+
+def test_a_killed_worker_still_gives_a_complete_table(cluster, reference, tmp_path):
+    out = tmp_path / "job"
+    done: dict[str, object] = {}
+    run = threading.Thread(target=lambda: done.update(r=run_job(
+        Job(MODEL, BIG, shard_size=2500), out, engine="ray")))
+    run.start()
+    killed, parts_then = [], 0
+    deadline = time.time() + 300
+    while not killed and time.time() < deadline and run.is_alive():
+        parts_then = len(list(out.glob("part-*.parquet")))
+        if parts_then:
+            for pid in worker_pids():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+        time.sleep(0.2)
+    run.join(600)
+    assert killed and parts_then < 8, "no worker was killed mid-job"
+    assert done["r"].rows == 20_000
+    pd.testing.assert_frame_equal(table(out), table(reference), check_exact=True)
+
+
+def test_a_killed_driver_resumes_without_recomputing(tmp_path, reference):
+    out = tmp_path / "job"
+    cmd = [shutil.which("ferviz") or sys.executable, "predict", "-m", MODEL.model, "-d",
+           BIG.data, "-o", str(out), "--engine", "ray", "--shard-size", "2500"]
+    env = {**os.environ, "FERVIZ_QUIET": "1"}
+    first = subprocess.Popen(cmd, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while len(list(out.glob("part-*.parquet"))) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    os.killpg(first.pid, signal.SIGKILL)  # the driver and the local cluster it started
+    first.wait()
+    while worker_pids() and time.time() < deadline:  # its actors die with it, soon
+        time.sleep(0.2)
+    kept = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("part-*")}
+    assert 2 <= len(kept) < 8, "the driver was not killed mid-job"
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert f"{8 - len(kept)} shards computed, {len(kept)} kept" in again.stdout
+    for name, stat in kept.items():  # finished parts were not recomputed
+        p = out / name
+        assert (p.stat().st_ino, p.stat().st_mtime_ns) == stat
+    pd.testing.assert_frame_equal(table(out), table(reference), check_exact=True)
+    assert not list(out.glob(".*"))  # no leftovers of the killed writers
+    assert sorted(p.name for p in out.glob("part-*")) == [part_name(i) for i in range(8)]
