@@ -58,9 +58,11 @@ def _write(path: Path, faces: dict[Key, np.ndarray]) -> None:
 
 
 def decode_faces(paths: Sequence[str], detect: str = "auto",
-                 quiet: bool | None = None) -> np.ndarray:
+                 quiet: bool | None = None, cache: bool = True) -> np.ndarray:
     """N x 48 x 48 uint8 faces of image files (see :func:`~ferviz.data.images.read_face`),
-    decoding only the files not cached yet, and caching those.
+    decoding only the files not cached yet, and caching those (``cache=False``: decode them
+    all and store nothing, as the shards of a job do: many writers of one folder's cache
+    would each rewrite it).
 
     Raises:
         FervizError: a file that cannot be read or decoded (named).
@@ -69,6 +71,8 @@ def decode_faces(paths: Sequence[str], detect: str = "auto",
 
     if len(paths) == 0:
         return np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)
+    if not cache:
+        return np.stack([read_face(p, detect) for p in paths])
     keys = [_key(p) for p in paths]
     store = _store(paths, detect)
     known = read_cached(store, _read) or {}

@@ -95,6 +95,10 @@ class ShardWorker:
         """Compute and write one shard; returns the seconds it took."""
         start = time.perf_counter()
         rows = self.records.select(slice(shard.start, shard.stop))
+        if rows.faces is None:  # image files: this shard's only, past the shared cache
+            from ..data.facecache import decode_faces
+
+            rows.faces = decode_faces(rows.paths, quiet=True, cache=False)
         write_part(self.folder, shard.index, compute(self.model, rows, shard.start, self.job,
                                                      self.layout))
         return time.perf_counter() - start

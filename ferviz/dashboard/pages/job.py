@@ -19,8 +19,8 @@ GALLERY = 12  # faces (with maps) shown of the selected cell
 
 
 def render(cfg: Settings) -> None:
-    from ...analysis.parts import BINS, TRUTH
     from ...analysis.counts import per_class_counts, summary_counts
+    from ...analysis.parts import BINS, TRUTH
     from ...viz import figures
 
     typed = ui(st.text_input, "job", "Job folder (written by ferviz predict --engine … -o "
