@@ -47,3 +47,16 @@ def lines(r: JobResult) -> list[str]:
             out.append(f"  {split}: accuracy {s['accuracy']:.2%}, macro-F1 "
                        f"{s['macro_f1']:.3f} on {s['n']:,} labelled faces")
     return out
+
+
+def report(folder: Path, out: Path, force: bool = False, top: int = 6,
+           per_cell: int = 8) -> Path:
+    """Write the self-contained HTML report of a finished job; returns its path."""
+    from .outputs import check_output
+    from .report.build import write_report
+    from .report.job import job_html
+
+    if top < 0 or per_cell < 0:
+        raise FervizError("--top and --per-cell must be at least 0")
+    check_output(out, force)
+    return write_report(job_html(folder, top, per_cell), out, force=force)

@@ -252,3 +252,8 @@ add("is damaged", f"{JOB} --engine local", {"job/_job.json": b"{half"})
 add("unknown explanation method", "explain -m fer_synth_cnn -d synth:50 -o {d}/job -x bogus")
 add("name at least one method", "explain -m fer_synth_cnn -d synth:50 -o {d}/job -x ,")
 add("no such file or folder", "explain -m fer_synth_cnn -d {d}/missing -o {d}/job -x gradcam")
+add("is not the output of a ferviz job", "job-report {d}/none -o {d}/r.html")
+add("is not the output of a ferviz job", "job-report {d} -o {d}/r.html")
+add("the job is not finished", "job-report {d}/job -o {d}/r.html",
+    {"job/_job.json": b'{"job": {"methods": []}}'})
+add("--top and --per-cell must be at least 0", "job-report {d} -o {d}/r.html --top -1")

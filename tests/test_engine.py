@@ -146,3 +146,33 @@ def test_a_killed_driver_resumes_without_recomputing(tmp_path, reference):
     pd.testing.assert_frame_equal(table(out), table(reference), check_exact=True)
     assert not list(out.glob(".*"))  # no leftovers of the killed writers
     assert sorted(p.name for p in out.glob("part-*")) == [part_name(i) for i in range(8)]
+
+
+def test_job_report_and_job_page_show_the_output(tmp_path, monkeypatch):
+    """The CLI job and its report (installed console script), and the dashboard's Job page."""
+    from streamlit.testing.v1 import AppTest
+
+    out, html = tmp_path / "job", tmp_path / "job.html"
+    ferviz = shutil.which("ferviz")
+    run = subprocess.run([ferviz, "explain", "-m", MODEL.model, "-d", "synth:150", "-x",
+                          "gradcam", "-o", str(out), "--shard-size", "64"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "wrote 150 rows" in run.stdout and "3 shards computed" in run.stdout
+    scores = summary(table(out))
+    assert f"accuracy {scores['accuracy']:.2%}" in run.stdout
+    rep = subprocess.run([ferviz, "job-report", str(out), "-o", str(html)],
+                         capture_output=True, text=True, timeout=600)
+    assert rep.returncode == 0, rep.stderr
+    page = html.read_text()
+    wrong = table(out).query("label != pred")
+    t, p = wrong.groupby(["label", "pred"]).size().idxmax()
+    assert f'data-cell="{t}-{p}"' in page and 'alt="gradcam"' in page
+    monkeypatch.setenv("FERVIZ_ROOTS", str(tmp_path))
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"),
+                            default_timeout=120)
+    app.query_params["page"], app.query_params["job"] = "job", str(out)
+    app.run()
+    assert not app.exception and not app.error
+    assert f"{scores['accuracy']:.1%}" in [m.value for m in app.metric]
+    assert len(app.get("plotly_chart")) == 3

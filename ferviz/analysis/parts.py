@@ -146,6 +146,7 @@ class Parts:
 
     @cached_property
     def summary(self) -> Summary:
+        self.manifest  # not a job at all: say so first
         path = self.folder / SUMMARY
         if not path.is_file():
             raise FervizError(f"{self.folder}: the job is not finished (no {SUMMARY}); run "

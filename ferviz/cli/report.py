@@ -40,3 +40,21 @@ def report(model: ModelSpec, data: DataSpec, compare: Optional[ModelSpec],
                         per_cell=per_cell, max_saliency=max_saliency, spread=spread,
                         saliency=methods)
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command("job-report")
+def job_report(folder: Annotated[Path, typer.Argument(
+                   help="A sharded job's folder (ferviz predict --engine ... -o FOLDER, "
+                   "ferviz explain).")],
+               out: Annotated[Path, typer.Option("--out", "-o", help="HTML file.")],
+               force: Force = False,
+               top: Annotated[int, typer.Option(help="Top confusions shown.")] = 6,
+               per_cell: Annotated[int, typer.Option(help="Faces per confusion.")] = 8
+               ) -> None:
+    """Write the self-contained HTML report of a sharded job (any size): scores per split,
+    confusion matrix, F1, confidence, region shares, and the faces (and maps) of the top
+    confusions, read from the parts that hold them."""
+    from .. import sharded
+
+    path = sharded.report(folder, out, force, top, per_cell)
+    typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

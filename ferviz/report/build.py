@@ -130,15 +130,15 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
     return render(ctx)
 
 
-def render(ctx: Mapping[str, Any]) -> str:
-    """Render the report template with autoescaping."""
+def render(ctx: Mapping[str, Any], template: str = TEMPLATE) -> str:
+    """Render a report template with autoescaping."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda v, d=1: "n/a" if _missing(v) else f"{v * 100:.{d}f}%"
     env.filters["num"] = lambda v, d=3: "n/a" if _missing(v) else f"{v:.{d}f}"
-    return env.get_template(TEMPLATE).render(**ctx, emotions=EMOTIONS)
+    return env.get_template(template).render(**ctx, emotions=EMOTIONS)
 
 
 def _missing(v: float | None) -> bool:

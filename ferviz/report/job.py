@@ -1,0 +1,74 @@
+"""The HTML report of a sharded job, built from its summary and the few rows it shows (the
+faces and maps of the top confusions, read from the parts that hold them), never the whole
+table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.counts import per_class_counts, summary_counts
+from ..analysis.parts import BINS, Parts
+from ..labels import EMOTIONS
+from ..viz import figures
+from .build import render
+from .sections import figure, plotly_js
+
+TEMPLATE = "job.html.j2"
+
+
+def top_cells(counts: pd.DataFrame, k: int) -> list[tuple[str, str, int]]:
+    """The ``k`` largest off-diagonal cells of true x predicted counts."""
+    cells = [(t, p, int(counts.loc[t, p])) for t in EMOTIONS for p in EMOTIONS
+             if t != p and counts.loc[t, p] > 0]
+    return sorted(cells, key=lambda c: -c[2])[:k]
+
+
+def job_html(folder: Path, top: int = 6, per_cell: int = 8) -> str:
+    """The report of the job in ``folder``."""
+    parts = Parts(folder)
+    s, m = parts.summary, parts.manifest
+    counts = s.counts()
+    known = counts.loc[list(EMOTIONS)]
+    rows = known.sum(axis=1).to_numpy()[:, None]
+    splits = [{"name": k, **summary_counts(s.counts(k))} for k in s.confusion]
+    edges = np.linspace(0, 1, BINS + 1)
+    hist = pd.DataFrame({"low": edges[:-1], "high": edges[1:],
+                         "right": sum(np.asarray(v["correct"]) for v in s.confidence.values()),
+                         "wrong": sum(np.asarray(v["wrong"]) for v in s.confidence.values())})
+    ctx: dict[str, Any] = {
+        "title": f"{m['job']['model']['model']} on {m['job']['data']['data']}",
+        "job": m, "rows": s.rows, "splits": splits, "overall": summary_counts(counts),
+        "cm": figure(figures.confusion_heatmap(known, known.div(np.where(rows > 0, rows, 1)),
+                                               "Confusion matrix (row-normalised)"), "cm"),
+        "f1": figure(figures.f1_bars(per_class_counts(counts)), "f1"),
+        "confidence": figure(figures.confidence_histogram(hist), "confidence"),
+        "regions": [{"method": k, "flagged": s.regions[k]["flagged"],
+                     "table": (s.region_table(k) * 100).round(1)} for k in parts.methods],
+        "cells": [_cell(parts, t, p, n, per_cell) for t, p, n in top_cells(counts, top)],
+        "plotly_js": plotly_js(),
+    }
+    return render(ctx, TEMPLATE)
+
+
+def _cell(parts: Parts, true: str, pred: str, n: int, per_cell: int) -> dict[str, Any]:
+    from ..viz.html import face_uri
+    from ..viz.overlays import overlay
+    from ..viz.thumbs import png_uri
+
+    rows = parts.cell(true, pred, limit=per_cell)
+    faces, maps = [], {}
+    if parts.methods and len(rows):
+        faces = parts.arrays(rows["row"].tolist(), "face").astype(np.uint8)
+        maps = {k: parts.arrays(rows["row"].tolist(), f"map_{k}") for k in parts.methods}
+    items = []
+    for i, r in enumerate(rows.itertuples()):
+        item = {"id": r.id, "confidence": r.confidence, "images": []}
+        if len(faces):
+            item["images"] = [("face", face_uri(faces[i], 2))] + [
+                (k, png_uri(overlay(faces[i], v[i], scale=2))) for k, v in maps.items()]
+        items.append(item)
+    return {"true": true, "pred": pred, "count": n, "items": items}
