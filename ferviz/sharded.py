@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def run(ms: ModelSpec, ds: DataSpec, out: Path, methods: list[str] | None = None,
         target: str = "pred", tta: bool = False, engine: str = "local",
-        address: str | None = None, workers: int | None = None, gpus: float = 0.0,
+        address: str | None = None, workers: int | None = None, gpus: float | None = None,
         shard_size: int | None = None, force: bool = False) -> JobResult:
     """Run (or resume) a sharded job into the folder ``out``."""
     from .engine import run_job
@@ -25,7 +25,7 @@ def run(ms: ModelSpec, ds: DataSpec, out: Path, methods: list[str] | None = None
                                 if m.strip()))
     if methods is not None and not names:
         raise FervizError("name at least one method with -x (e.g. -x occlusion,gradcam)")
-    if engine != "ray" and (address or workers or gpus):
+    if engine != "ray" and (address or workers is not None or gpus is not None):
         raise FervizError("--address, --workers and --gpus are options of --engine ray")
     job = Job(ms, ds, names, target, tta, SHARD if shard_size is None else shard_size)
     return run_job(job, out, engine, address, workers, gpus, force)

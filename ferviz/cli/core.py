@@ -58,10 +58,11 @@ def models(as_json: Json = False,
 @data_options
 def predict(model: ModelSpec, data: DataSpec, out: Out, tta: Tta = False,
             force: Force = False, engine: Engine = None, address: Address = None,
-            workers: Workers = None, gpus: Gpus = 0.0, shard_size: ShardSize = None) -> None:
+            workers: Workers = None, gpus: Gpus = None, shard_size: ShardSize = None) -> None:
     """Write the predictions table (parquet) of a model on a data set; with --engine, a
     partitioned data set (a folder) computed in shards, here or on a Ray cluster."""
-    if engine is None and (address or workers or gpus or shard_size):
+    if engine is None and (address or workers is not None or gpus is not None
+                           or shard_size is not None):
         raise FervizError("--address, --workers, --gpus and --shard-size need --engine")
     if engine is not None:
         from .. import sharded

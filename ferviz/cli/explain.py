@@ -128,7 +128,7 @@ def explain(model: ModelSpec, data: DataSpec,
             target: Annotated[str, typer.Option(
                 help="pred, true, an emotion, or a contrast such as sad-neutral.")] = "pred",
             force: Force = False, engine: Engine = "local", address: Address = None,
-            workers: Workers = None, gpus: Gpus = 0.0, shard_size: ShardSize = None) -> None:
+            workers: Workers = None, gpus: Gpus = None, shard_size: ShardSize = None) -> None:
     """Explain every face of a data set: a partitioned parquet data set (a folder) with the
     predictions, the faces, each method's maps (float16) and their region shares and flags,
     computed in shards here or on a Ray cluster (a re-run resumes)."""

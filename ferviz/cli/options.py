@@ -25,7 +25,9 @@ Address = Annotated[Optional[str], typer.Option(
     help="--engine ray: the cluster ('auto' = the running one; default: start a local one).")]
 Workers = Annotated[Optional[int], typer.Option(
     help="--engine ray: model replicas (default: one per CPU, or per GPU with --gpus).")]
-Gpus = Annotated[float, typer.Option(help="--engine ray: GPUs per replica (e.g. 1 or 0.5).")]
+Gpus = Annotated[Optional[float], typer.Option(
+    help="--engine ray: GPUs per replica (e.g. 1 or 0.5; default: 1 when the cluster has "
+    "GPUs).")]
 ShardSize = Annotated[Optional[int], typer.Option(help="Faces per shard (default 4096).")]
 
 

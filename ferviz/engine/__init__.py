@@ -34,7 +34,7 @@ class JobResult:
 
 
 def run_job(job: Job, folder: Path, engine: str = "local", address: str | None = None,
-            workers: int | None = None, gpus: float = 0.0, force: bool = False,
+            workers: int | None = None, gpus: float | None = None, force: bool = False,
             progress: bool | None = None) -> JobResult:
     """Run ``job`` into ``folder``: plan the shards, skip the parts already written by an
     earlier run of the same job, compute the rest on ``engine``, then write the summary.
@@ -43,7 +43,8 @@ def run_job(job: Job, folder: Path, engine: str = "local", address: str | None =
         address: Ray cluster address (``auto``: the running cluster; None: start a local
             one unless Ray is already initialised).
         workers: Ray actors (default: one per CPU, or per GPU when ``gpus``).
-        gpus: GPUs per Ray actor (e.g. 1, or 0.5 to share a GPU between two).
+        gpus: GPUs per Ray actor (e.g. 1, or 0.5 to share a GPU between two; None: 1 when
+            the cluster has GPUs, else CPU actors).
 
     Raises:
         FervizError: bad options, data or model; an output folder holding something else.
@@ -56,7 +57,7 @@ def run_job(job: Job, folder: Path, engine: str = "local", address: str | None =
         raise FervizError(f"--shard-size must be at least 1, not {job.shard_size}")
     if workers is not None and workers < 1:
         raise FervizError(f"--workers must be at least 1, not {workers}")
-    if gpus < 0:
+    if gpus is not None and gpus < 0:
         raise FervizError(f"--gpus must not be negative, not {gpus}")
     for m in job.methods:
         get_method(m)

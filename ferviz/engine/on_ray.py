@@ -18,7 +18,7 @@ from .work import ShardWorker
 
 
 def run_on_ray(manifest: Manifest, folder: Path, todo: list[Shard], address: str | None,
-               workers: int | None, gpus: float, progress: bool | None) -> None:
+               workers: int | None, gpus: float | None, progress: bool | None) -> None:
     """Compute ``todo`` on a Ray cluster (started locally when ``address`` is None and Ray is
     not initialised yet, and stopped after)."""
     try:
@@ -41,11 +41,13 @@ def run_on_ray(manifest: Manifest, folder: Path, todo: list[Shard], address: str
 
 
 def _run(ray, manifest: Manifest, folder: Path, todo: list[Shard], workers: int | None,
-         gpus: float, progress: bool | None) -> None:
+         gpus: float | None, progress: bool | None) -> None:
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     resources = ray.cluster_resources()
+    if gpus is None:  # GPU actors when the cluster has GPUs
+        gpus = 1.0 if resources.get("GPU", 0) >= 1 else 0.0
     replicas = workers or max(1, int(resources.get("GPU", 0) // gpus if gpus else
                                      resources.get("CPU", 1)))
     items = [{"index": s.index, "start": s.start, "stop": s.stop} for s in todo]
