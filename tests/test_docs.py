@@ -28,7 +28,7 @@ def test_docs_show_only_real_commands_and_pages():
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         text = page.read_text()
         for block in re.findall(r"```bash\n(.*?)```", text, re.S):
-            used = set(re.findall(r"^\s*ferviz (?:--\w+ )*([a-z]\w*)", block, re.M))
+            used = set(re.findall(r"^\s*ferviz (?:--\w+ )*([a-z][\w-]*)", block, re.M))
             assert used <= known, (page.name, used - known)
         for link in re.findall(r"\]\(((?:docs/)?[\w.-]+\.(?:md|png))\)", text):
             base = ROOT if page.name == "README.md" else page.parent
