@@ -29,7 +29,7 @@ def blocks() -> list[list[str]]:
     """The lines of each ```bash block of the README."""
     text = (ROOT / "README.md").read_text()
     return [[line for line in b.splitlines() if line.strip()]
-            for b in re.findall(r"```bash\n(.*?)```", text, re.S)]
+            for b in re.findall(r"```bash\n(.*?)```", text, re.DOTALL)]
 
 
 def fresh_copy(tmp: Path) -> Path:
