@@ -17,6 +17,9 @@ from . import resources as res
 
 BATCH_SECONDS = 0.5  # faces per batch: about this much work, so Cancel acts quickly
 REFRESH = 0.5  # seconds between progress bar updates
+# Seconds one script run keeps updating the bar: Streamlit collects garbage after every run
+# (0.7 s of held GIL with torch loaded), so a rerun per update would starve the job.
+WATCH = 10.0
 
 
 @dataclass(eq=False)
@@ -121,15 +124,21 @@ def _cancel(key: str) -> None:
         _cancelled().add(key)
 
 
-@st.fragment(run_every=REFRESH)
+@st.fragment(run_every=WATCH)
 def _progress(key: str, what: str) -> None:
-    """The running job's progress bar and Cancel button, redrawn every :data:`REFRESH` s;
-    the whole page runs again once the job has ended or was cancelled."""
+    """The running job's progress bar, updated every :data:`REFRESH` s for :data:`WATCH` s
+    per run, and its Cancel button; the whole page runs again once the job has ended."""
     job = _jobs().get(key)
-    if job is None or job.finished:
-        st.rerun(scope="app")
-    elapsed = time.perf_counter() - job.started
-    left = elapsed / job.done * (job.total - job.done) if job.done else job.seconds - elapsed
-    st.progress(job.done / job.total, text=f"{_capital(what)}: {job.done:,} of "
-                f"{job.total:,} faces in {elapsed:.0f} s, about {max(left, 1):.0f} s left")
+    bar = st.empty()
     st.button("Cancel", key=f"cancel_{key}", on_click=_cancel, args=(key,))
+    end = time.perf_counter() + WATCH
+    while job is not None and not job.finished:
+        elapsed = time.perf_counter() - job.started
+        left = elapsed / job.done * (job.total - job.done) if job.done else \
+            job.seconds - elapsed
+        bar.progress(job.done / job.total, text=f"{_capital(what)}: {job.done:,} of "
+                     f"{job.total:,} faces in {elapsed:.0f} s, about {max(left, 1):.0f} s left")
+        if time.perf_counter() >= end:
+            return
+        time.sleep(REFRESH)
+    st.rerun(scope="app")
