@@ -84,3 +84,4 @@ def test_finished_work_shows_the_page_with_the_cli_numbers(synth_model):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accuracy"] == f"{df['correct'].mean():.1%}"
     assert not at.get("progress") and not at.session_state["fv_jobs"]
+

@@ -72,7 +72,7 @@ def ready(key: str, ms: ModelSpec, ds: DataSpec, tta: bool, what: str) -> bool:
                 return False
         gate.empty()
         _cancelled().discard(key)
-        job = jobs[key] = start(ms, ds, tta, seconds)
+        jobs[key] = start(ms, ds, tta, seconds)
     _progress(key, what)
     return False
 
