@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 import weakref
@@ -17,11 +15,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .cache import atomic_path, cache_dir, read_cached
 from .data.records import Records
 from .errors import FervizError
 from .labels import EMOTIONS, label_name
 from .models.fermodel import FERModel
+from .prediction_cache import read_table, save_table, table_path
 from .progress import progress as bar
 from .table import PROBS, entropy
 
@@ -183,7 +181,7 @@ def predict(model: FERModel, records: Records, tta: bool = False, batch_size: in
     if len(records) == 0:
         raise FervizError("no faces to predict")
     path = cache_path(model, records, tta)
-    if cache and (df := read_cached(path, lambda p: _cached_table(p, len(records)))) is not None:
+    if cache and (df := read_table(path, len(records))) is not None:
         return df
     df = table(records, predict_proba(model, records.images(), tta, batch_size, progress))
     if cache:
@@ -193,19 +191,4 @@ def predict(model: FERModel, records: Records, tta: bool = False, batch_size: in
 
 def cache_path(model: FERModel, records: Records, tta: bool = False) -> Path:
     """Where :func:`predict` caches this table (it exists once predicted)."""
-    key = hashlib.blake2b(json.dumps([model.digest(), records.digest(), tta, 1]).encode(),
-                          digest_size=16).hexdigest()
-    return cache_dir("predictions") / f"{key}.parquet"
-
-
-def _cached_table(path, rows: int) -> pd.DataFrame:
-    df = pd.read_parquet(path)
-    if len(df) != rows or not set(PROBS) <= set(df.columns):
-        raise ValueError(f"holds {len(df)} rows, not the {rows} predicted")
-    return df
-
-
-def save_table(df: pd.DataFrame, path) -> None:
-    """Write a predictions table as parquet, atomically."""
-    with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
+    return table_path(model.digest(), records.digest(), tta)

@@ -72,6 +72,8 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
     float16 weights when ``half`` keeps the accuracy within :data:`HALF_TOLERANCE`."""
     from .analysis.metrics import confusion, per_class, summary
     from .evaluation import evaluation_notes
+    from .models.digests import remember
+    from .prediction_cache import cached
 
     if half and not update_card:
         raise FervizError("--half rewrites a zoo entry's weights: use it with --update-card")
@@ -80,24 +82,32 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
 
         entry_folder(ms.model)  # fail before any work
     records = opened(ds)
-    m = ms.load()
     notes = []
     if ds.split is None and len(set(map(str, records.splits))) > 1:
         notes.append(f"no --split given: scored all splits together "
                      f"({', '.join(dict.fromkeys(map(str, records.splits)))})")
-    fp32 = None
-    if half:
-        from .models.card_metrics import rounded_to_half
+    hit = None if update_card else cached(ms, records, tta)
+    if hit:  # model and predictions known as the files are now: no model loaded, no torch
+        known, df = hit
+        name, info = known.name, known.info
+        notes += [info["assumed"]] if info.get("assumed") else []
+    else:
+        m = ms.load()
+        remember(ms, m)
+        fp32 = None
+        if half:
+            from .models.card_metrics import rounded_to_half
 
-        fp32 = summary(predictions(m, records))["accuracy"]
-        m = rounded_to_half(m)
-    df = predictions(m, records, tta)
-    if update_card:
-        measured = {"data": f"{records.name} [{ds.split or 'all'}]", "dataset": ds.dataset(),
-                    "labels": ds.labels, "split": ds.split or "all"}
-        notes += _update_card(ms.model, m, records, df, tta, fp32, measured)
-    extra = evaluation_notes(df, records, m.card.info, m.card.name, ds.data, ds.split, by)
-    return Evaluation(m.card.name, ds.name(), len(df), summary(df), per_class(df),
+            fp32 = summary(predictions(m, records))["accuracy"]
+            m = rounded_to_half(m)
+        df = predictions(m, records, tta)
+        name, info = m.card.name, m.card.info
+        if update_card:
+            measured = {"data": f"{records.name} [{ds.split or 'all'}]",
+                        "dataset": ds.dataset(), "labels": ds.labels, "split": ds.split or "all"}
+            notes += _update_card(ms.model, m, records, df, tta, fp32, measured)
+    extra = evaluation_notes(df, records, info, name, ds.data, ds.split, by)
+    return Evaluation(name, ds.name(), len(df), summary(df), per_class(df),
                       confusion(df), notes, extra.pop("warnings"), extra.pop("lines"), extra)
 
 

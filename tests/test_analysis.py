@@ -73,6 +73,33 @@ def test_confusion_and_per_class(hand):
     assert s["accuracy"] == 0.5 and s["macro_f1"] == pytest.approx(rep.loc["macro avg", "f1"])
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_metrics_equal_scikit_learn(seed):
+    """The numpy metrics give scikit-learn's numbers exactly: unknown labels left out, classes
+    absent from the truth or never predicted (seeds 0 and 1 drop some), zero divisions as 0."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    rng = np.random.default_rng(seed)
+    n = [0, 1, 7, 40, 300, 3000][seed]
+    pool = np.array([*EMOTIONS[:4], "unknown"]) if seed < 2 else np.array([*EMOTIONS, "unknown"])
+    labels = rng.choice(pool, n)
+    preds = rng.choice(list(EMOTIONS[1:]), n)
+    df = make_table(labels, preds)
+    d = metrics.labelled(df)
+    cm = confusion_matrix(d["label"], d["pred"], labels=list(EMOTIONS)) if len(d) else \
+        np.zeros((7, 7), np.int64)
+    assert (metrics.confusion(df).to_numpy() == cm).all()
+    pc = metrics.per_class(df)
+    if len(d):
+        want = precision_recall_fscore_support(d["label"], d["pred"], labels=list(EMOTIONS),
+                                               zero_division=0)
+        for got, expected in zip([pc[c].to_numpy() for c in pc.columns], want):
+            assert (got == expected).all()  # equal, not approximately equal
+    else:
+        assert (pc.to_numpy() == 0).all()
+    assert pc["support"].dtype == np.int64  # (scikit-learn gives floats when every score is 0)
+
+
 def test_class_never_predicted_counts_in_macro():
     df = make_table(["angry", "angry", "sad", "sad"], ["angry", "angry", "angry", "angry"])
     rep = metrics.class_report(df)

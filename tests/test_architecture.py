@@ -16,7 +16,7 @@ LAYERS = [
     {"ferviz", "errors", "labels", "cache", "table", "outputs", "progress"},
     {"data"},
     {"models"},
-    {"predict", "train", "recipe"},
+    {"predict", "prediction_cache", "train", "recipe"},
     {"analysis", "explain"},
     {"viz"},
     {"report", "video"},
@@ -28,7 +28,7 @@ LAYERS = [
 RANK = {c: i for i, layer in enumerate(LAYERS) for c in layer}
 ONLY = {"streamlit": "dashboard", "typer": "cli", "click": "cli",  # library -> sole importer
         "ray": "engine"}
-NO_TORCH = {"analysis", "table", "specs", "outputs", "labels", "errors"}
+NO_TORCH = {"analysis", "table", "specs", "outputs", "labels", "errors", "prediction_cache"}
 
 
 def module_name(path: Path) -> str:

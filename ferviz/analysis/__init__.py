@@ -1,1 +1,1 @@
-"""Analyses of a predictions table: pure pandas / numpy / scikit-learn, never torch."""
+"""Analyses of a predictions table: pure pandas / numpy / scipy, never torch."""

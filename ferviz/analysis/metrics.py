@@ -15,14 +15,20 @@ def labelled(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["label"].isin(EMOTIONS)]
 
 
-def confusion(df: pd.DataFrame, normalize: bool = False) -> pd.DataFrame:
-    """7 x 7 confusion matrix, rows true, columns predicted (row-normalised if asked)."""
-    from sklearn.metrics import confusion_matrix
-
+def _counts(df: pd.DataFrame) -> np.ndarray:
+    """7 x 7 counts of labelled faces, rows true, columns predicted (faces whose label or
+    prediction is not one of the 7 emotions are left out)."""
     d = labelled(df)
     k = len(EMOTIONS)
-    cm = (confusion_matrix(d["label"], d["pred"], labels=list(EMOTIONS)).astype(np.float64)
-          if len(d) else np.zeros((k, k)))
+    true = pd.Categorical(d["label"], categories=EMOTIONS).codes.astype(np.int64)
+    pred = pd.Categorical(d["pred"], categories=EMOTIONS).codes.astype(np.int64)
+    keep = (true >= 0) & (pred >= 0)
+    return np.bincount(true[keep] * k + pred[keep], minlength=k * k).reshape(k, k)
+
+
+def confusion(df: pd.DataFrame, normalize: bool = False) -> pd.DataFrame:
+    """7 x 7 confusion matrix, rows true, columns predicted (row-normalised if asked)."""
+    cm = _counts(df).astype(np.float64)
     if normalize:
         rows = cm.sum(axis=1, keepdims=True)
         cm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
@@ -32,17 +38,17 @@ def confusion(df: pd.DataFrame, normalize: bool = False) -> pd.DataFrame:
 
 
 def per_class(df: pd.DataFrame) -> pd.DataFrame:
-    """Precision, recall, F1 and support per emotion (0 where undefined)."""
-    from sklearn.metrics import precision_recall_fscore_support
+    """Precision, recall, F1 and support per emotion (0 where undefined), computed as
+    scikit-learn's ``precision_recall_fscore_support(zero_division=0)`` does."""
+    cm = _counts(df)
+    tp, predicted, support = np.diag(cm), cm.sum(axis=0), cm.sum(axis=1)
 
-    d = labelled(df)
-    if len(d):
-        p, r, f, s = precision_recall_fscore_support(d["label"], d["pred"],
-                                                     labels=list(EMOTIONS), zero_division=0)
-    else:
-        p = r = f = np.zeros(len(EMOTIONS))
-        s = np.zeros(len(EMOTIONS), np.int64)
-    return pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s},
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        num = num.astype(np.float64)
+        return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+    return pd.DataFrame({"precision": ratio(tp, predicted), "recall": ratio(tp, support),
+                         "f1": ratio(2 * tp, support + predicted), "support": support},
                         index=pd.Index(EMOTIONS, name="emotion"))
 
 

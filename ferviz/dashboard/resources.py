@@ -95,23 +95,22 @@ def predicted(ms: ModelSpec, ds: DataSpec, tta: bool) -> bool:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _seconds_per_face(ms: ModelSpec, stamp: str) -> float:
-    """Measured: one forward pass of 64 faces, per face."""
+def _seconds_per_face(ms: ModelSpec, stamp: str, tta: bool) -> float:
+    """Measured: one pass over 32 faces (all 10 views with TTA: augmenting costs too), per
+    face."""
     from ..predict import predict_proba
 
-    x = np.zeros((64, 48, 48), np.uint8)
+    x = np.zeros((32, 48, 48), np.uint8)
     with torch_lock():
-        predict_proba(model(ms), x[:8])  # warm up
+        predict_proba(model(ms), x[:4], tta, progress=False)  # warm up
         t = time.perf_counter()
-        predict_proba(model(ms), x)
+        predict_proba(model(ms), x, tta, progress=False)
     return (time.perf_counter() - t) / len(x)
 
 
 def estimate(ms: ModelSpec, n: int, tta: bool) -> float:
-    """Seconds to predict ``n`` faces (10 views each with TTA), from a measured pass."""
-    from ..predict import TTA
-
-    return _seconds_per_face(ms, ms.stamp()) * n * (len(TTA) if tta else 1)
+    """Seconds to predict ``n`` faces (with TTA if asked), from a measured pass."""
+    return _seconds_per_face(ms, ms.stamp(), tta) * n
 
 
 def scores(ms: ModelSpec, ds: DataSpec, tta: bool) -> dict[str, Any]:

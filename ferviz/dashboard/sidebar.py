@@ -11,6 +11,7 @@ import streamlit as st
 from ..errors import FervizError
 from ..specs import LABEL_MODES, SYNTH, DataSpec, ModelSpec
 from . import resources as res
+from .jobs import ready
 from .settings import Settings, default_model, default_split, synth_banner
 from .state import get, put, state, ui
 
@@ -43,19 +44,6 @@ class Context:
     @property
     def name(self) -> str:
         return self.ms.name()
-
-
-def clicked(key: str, seconds: float, what: str) -> bool:
-    """Whether work estimated at ``seconds`` may run: at once when short, else after the
-    person clicks Run (remembered for this session and ``key``)."""
-    done = st.session_state.setdefault("fv_clicked", set())
-    if seconds <= res.WORTH_A_CLICK or key in done:
-        return True
-    st.info(f"{what} takes about {seconds:.0f} s on this machine.")
-    if st.button(f"Run: {what}", key=f"run_{key}"):
-        done.add(key)
-        return True
-    return False
 
 
 def data_spec(cfg: Settings) -> tuple[DataSpec, str]:
@@ -165,9 +153,8 @@ def open_context(cfg: Settings) -> Context | None:
         ms, note = model_spec(cfg, ds.data)
         tta = ui(st.sidebar.checkbox, "tta", "Test-time augmentation")
         n = len(res.records(ds))
-        if not res.predicted(ms, ds, tta) and not clicked(
-                f"predict:{ms}:{ds}:{tta}", res.estimate(ms, n, tta),
-                f"predicting {n:,} faces{' with TTA' if tta else ''}"):
+        if not ready(f"predict:{ms}:{ds}:{tta}", ms, ds, tta,
+                     f"predicting {n:,} faces{' with TTA' if tta else ''}"):
             return None
         with st.spinner(f"Predicting {n:,} faces (cached after the first time)…"):
             df = res.predictions(ms, ds, tta)
@@ -186,4 +173,4 @@ def open_context(cfg: Settings) -> Context | None:
     return Context(cfg, ms, ds, tta, kind, df)
 
 
-__all__ = ["Context", "clicked", "open_context", "state"]
+__all__ = ["Context", "open_context", "state"]

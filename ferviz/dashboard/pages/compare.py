@@ -9,7 +9,8 @@ import streamlit as st
 from ...errors import FervizError
 from ...specs import ModelSpec
 from .. import resources as res
-from ..sidebar import FILE, Context, clicked
+from ..jobs import ready
+from ..sidebar import FILE, Context
 from ..state import ui
 from ..page import Page
 from .confusion import face_links
@@ -52,9 +53,8 @@ def render(ctx: Context) -> None:
         st.info("That is the model on display; choose another model or toggle TTA.")
         return
     n = len(ctx.df)
-    if not res.predicted(ms_b, ctx.ds, tta_b) and not clicked(
-            f"compare:{ms_b}:{ctx.ds}:{tta_b}", res.estimate(ms_b, n, tta_b),
-            f"predicting {n:,} faces with {ms_b.name()}{' + TTA' if tta_b else ''}"):
+    if not ready(f"compare:{ms_b}:{ctx.ds}:{tta_b}", ms_b, ctx.ds, tta_b,
+                 f"predicting {n:,} faces with {ms_b.name()}{' + TTA' if tta_b else ''}"):
         return
     with st.spinner("Predicting with the second model…"):
         other = res.predictions(ms_b, ctx.ds, tta_b)
