@@ -1,5 +1,5 @@
-"""Metrics from confusion counts alone (a job's summary), equal to :mod:`.metrics` on the
-table the counts came from."""
+"""Metrics from confusion counts alone: what :mod:`.metrics` computes from a table, and what a
+sharded job's summary gives without its table."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ from ..labels import EMOTIONS
 
 def per_class_counts(cm: pd.DataFrame) -> pd.DataFrame:
     """Precision, recall, F1 and support per emotion from true x predicted counts (rows not
-    named after an emotion, such as ``unknown``, are left out; 0 where undefined)."""
+    named after an emotion, such as ``unknown``, are left out; 0 where undefined), computed
+    as scikit-learn's ``precision_recall_fscore_support(zero_division=0)`` does."""
     c = cm.reindex(index=list(EMOTIONS), columns=list(EMOTIONS), fill_value=0)
-    c = c.to_numpy(np.float64)
-    tp, support, predicted = np.diag(c), c.sum(axis=1), c.sum(axis=0)
-    p = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
-    r = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
-    f = np.divide(2 * p * r, p + r, out=np.zeros_like(tp), where=(p + r) > 0)
-    return pd.DataFrame({"precision": p, "recall": r, "f1": f,
-                         "support": support.astype(np.int64)},
+    c = c.to_numpy(np.int64)
+    tp, predicted, support = np.diag(c), c.sum(axis=0), c.sum(axis=1)
+
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        num = num.astype(np.float64)
+        return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+    return pd.DataFrame({"precision": ratio(tp, predicted), "recall": ratio(tp, support),
+                         "f1": ratio(2 * tp, support + predicted), "support": support},
                         index=pd.Index(EMOTIONS, name="emotion"))
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..labels import EMOTIONS
+from .counts import per_class_counts, summary_counts
 
 
 def labelled(df: pd.DataFrame) -> pd.DataFrame:
@@ -40,30 +41,12 @@ def confusion(df: pd.DataFrame, normalize: bool = False) -> pd.DataFrame:
 def per_class(df: pd.DataFrame) -> pd.DataFrame:
     """Precision, recall, F1 and support per emotion (0 where undefined), computed as
     scikit-learn's ``precision_recall_fscore_support(zero_division=0)`` does."""
-    cm = _counts(df)
-    tp, predicted, support = np.diag(cm), cm.sum(axis=0), cm.sum(axis=1)
-
-    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-        num = num.astype(np.float64)
-        return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-
-    return pd.DataFrame({"precision": ratio(tp, predicted), "recall": ratio(tp, support),
-                         "f1": ratio(2 * tp, support + predicted), "support": support},
-                        index=pd.Index(EMOTIONS, name="emotion"))
+    return per_class_counts(confusion(df))
 
 
 def summary(df: pd.DataFrame) -> dict[str, float]:
     """Accuracy, macro-F1 (over classes present in the truth) and weighted F1."""
-    d = labelled(df)
-    pc = per_class(d)
-    present = pc[pc["support"] > 0]
-    n = len(d)
-    return {
-        "n": n,
-        "accuracy": float((d["label"] == d["pred"]).mean()) if n else float("nan"),
-        "macro_f1": float(present["f1"].mean()) if n else float("nan"),
-        "weighted_f1": float((present["f1"] * present["support"]).sum() / n) if n else float("nan"),
-    }
+    return summary_counts(confusion(df))
 
 
 def class_report(df: pd.DataFrame) -> pd.DataFrame:
