@@ -36,15 +36,17 @@ class SaliencyRun:
                 "faces": [f.to_dict(str(p)) for f, p in zip(self.faces, self.panels)]}
 
     def lines(self) -> list[str]:
-        """The plain-text report: per face its top-3 emotions, its panel, and per method
-        the off-face share and any warning or badge."""
+        """The plain-text report: per face its top-3 emotions, its panel, the regions its
+        evidence was read with, and per method the off-face share and any warning or
+        badge."""
         out = []
         for f, path in zip(self.faces, self.panels):
             box = f" at {f.found.box}" if f.found is not None else ""
             top = ", ".join(f"{e} {p * 100:.1f}%" for e, p in f.top())
             out.append(f"{f.number}. {f.id}{box}: {top}  -> {path}")
+            out.append(f"   regions: {f.regions} ({f.regions_why})")
             for m in f.maps:
-                out.append(f"   {f.maps[m].titles()[0]}: " + "; ".join(f.caption(m)))
+                out.append(f"   {f.maps[m].titles()[0]}: " + "; ".join(f.caption(m, False)))
         if self.overview:
             out.append(f"faces numbered in {self.overview}")
         if self.dropped:
