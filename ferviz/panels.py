@@ -5,9 +5,10 @@ overview image with numbered boxes when there are several faces, and the JSON of
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import FervizError
 from .explain.photo import DEFAULT_METHODS, FaceResult, explain_photo, output_paths
@@ -68,8 +69,8 @@ def run(image: str | os.PathLike, load: Callable[[], FERModel], note: str | None
             outputs that exist without ``force``.
     """
     from .data.photos import overview, read_photo
-    from .viz.overlays import PanelMap, write_panel
     from .explain.regions import load_regions
+    from .viz.overlays import PanelMap, write_panel
 
     names = [get_method(m).name for m in (methods or DEFAULT_METHODS)]
     region_spec = load_regions(regions) if regions is not None else None

@@ -8,9 +8,9 @@ import streamlit as st
 
 from ...errors import FervizError
 from .. import resources as res
+from ..page import Page
 from ..sidebar import Context
 from ..state import ui
-from ..page import Page
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff", "gif"]
 
