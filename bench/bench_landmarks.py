@@ -35,6 +35,7 @@ from ferviz.data import open_data
 from ferviz.data.ferplus import read_votes
 from ferviz.data.photos import read_photo
 from ferviz.data.synth import load_synth
+from ferviz.errors import FervizError
 from ferviz.explain import explain
 from ferviz.explain.regions import OTHER, landmark_masks, region_masks, share_array
 from ferviz.labels import FERPLUS_COLUMNS
@@ -72,7 +73,7 @@ def photo_fits(faces: list[np.ndarray], sides: list[int], tilts: list[float], fo
     for k, (face, side, tilt) in enumerate(zip(faces, sides, tilts)):
         try:
             p = read_photo(compose(face, side, tilt, k, folder), detect="always")
-        except Exception:  # noqa: BLE001 - a photo with no face found is counted, not fatal
+        except FervizError:  # no face found: counted, not fatal
             missed += 1
             marks.append(None)
             crops.append(np.zeros((48, 48), np.uint8))
