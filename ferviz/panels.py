@@ -5,9 +5,10 @@ overview image with numbered boxes when there are several faces, and the JSON of
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import FervizError
 from .explain.photo import DEFAULT_METHODS, FaceResult, explain_photo, output_paths
@@ -36,15 +37,17 @@ class SaliencyRun:
                 "faces": [f.to_dict(str(p)) for f, p in zip(self.faces, self.panels)]}
 
     def lines(self) -> list[str]:
-        """The plain-text report: per face its top-3 emotions, its panel, and per method
-        the off-face share and any warning or badge."""
+        """The plain-text report: per face its top-3 emotions, its panel, the regions its
+        evidence was read with, and per method the off-face share and any warning or
+        badge."""
         out = []
         for f, path in zip(self.faces, self.panels):
             box = f" at {f.found.box}" if f.found is not None else ""
             top = ", ".join(f"{e} {p * 100:.1f}%" for e, p in f.top())
             out.append(f"{f.number}. {f.id}{box}: {top}  -> {path}")
+            out.append(f"   regions: {f.regions} ({f.regions_why})")
             for m in f.maps:
-                out.append(f"   {f.maps[m].titles()[0]}: " + "; ".join(f.caption(m)))
+                out.append(f"   {f.maps[m].titles()[0]}: " + "; ".join(f.caption(m, False)))
         if self.overview:
             out.append(f"faces numbered in {self.overview}")
         if self.dropped:
@@ -66,8 +69,8 @@ def run(image: str | os.PathLike, load: Callable[[], FERModel], note: str | None
             outputs that exist without ``force``.
     """
     from .data.photos import overview, read_photo
-    from .viz.overlays import PanelMap, write_panel
     from .explain.regions import load_regions
+    from .viz.overlays import PanelMap, write_panel
 
     names = [get_method(m).name for m in (methods or DEFAULT_METHODS)]
     region_spec = load_regions(regions) if regions is not None else None

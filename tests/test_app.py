@@ -225,6 +225,8 @@ def test_try_it_predicts_an_upload_and_survives_bad_ones(synth_preds, synth_mode
     ok(at)
     assert any(f"predicted {want}" in m.value for m in at.markdown)
     assert f'data-pred="{want}"' in htmls(at) and 'data-method="gradcam (' in htmls(at)
+    assert any(c.value.startswith(("regions: landmarks (", "regions: fixed boxes ("))
+               for c in at.caption)  # which regions the shares were read with
 
 
 def test_upload_limit_is_enforced():

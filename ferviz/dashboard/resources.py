@@ -206,10 +206,10 @@ def _overlays(ms: ModelSpec, ds: DataSpec, rows: tuple[int, ...], method: str) -
 def photo_results(ms: ModelSpec, path: str, detect: str, methods: tuple[str, ...],
                   target: str):
     """Faces of an uploaded photo, predicted and explained."""
-    from ..data.photos import load_photo
+    from ..data.photos import read_photo
     from ..explain.photo import explain_photo
 
-    found = load_photo(path, detect=detect)
+    found = read_photo(path, detect=detect)
     with torch_lock():
         return explain_photo(found, model(ms), list(methods), target)
 

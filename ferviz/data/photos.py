@@ -9,6 +9,9 @@ eye (the largest face is always kept). Two eyes
 level the face: the photo is rotated about the face's centre so the eyes lie on one row
 before the 48x48 crop (FER2013's faces are aligned that way). No weights are downloaded:
 both cascades ship inside ``opencv-python`` (``cv2.data``).
+
+With the ``landmarks`` extra, each face also gets dlib's 68 landmarks, fitted on the levelled
+photo at full resolution and mapped into its 48x48 crop (:mod:`ferviz.data.landmarks`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import FervizError, shown
-from .images import crop_face, is_face_crop, read_gray, to_face
+from . import landmarks as lm
+from .images import face_square, is_face_crop, read_gray, to_face
 from .records import Records
 
 DETECT_MODES = ("auto", "always", "never")
@@ -52,14 +56,16 @@ class FoundFace:
 
 @dataclass(frozen=True)
 class Photo:
-    """A decoded photo, its faces as records, and where each was found (``found`` is empty
-    when the whole image was taken as the face)."""
+    """A decoded photo, its faces as records, where each was found (``found`` is empty
+    when the whole image was taken as the face), and per face its landmarks (None without
+    the ``landmarks`` extra)."""
 
     path: Path
     gray: np.ndarray
     records: Records
     found: list[FoundFace] = field(default_factory=list)
     dropped: int = 0
+    landmarks: list[lm.Landmarks | None] = field(default_factory=list)
 
 
 def _cascade(name: str):
@@ -105,31 +111,36 @@ def _eyes(eq: np.ndarray, box: Any) -> tuple[tuple[float, float], ...]:
     return tuple((cx, cy) for _, (_, cx, cy) in sorted(best.items()))
 
 
-def aligned_crop(gray: np.ndarray, face: FoundFace) -> tuple[np.ndarray, float]:
-    """The 48x48 face, levelled by its two eyes when both were found, and the rotation
-    used (degrees)."""
+def aligned_square(gray: np.ndarray, face: FoundFace) -> tuple[np.ndarray, float, Box]:
+    """The face's square crop at full resolution (what becomes the 48x48 face), levelled
+    by its two eyes when both were found, the rotation used (degrees) and the detector's
+    box in the crop's coordinates."""
     import cv2
 
+    x, y, w, h = face.box
+    angle = 0.0
     if len(face.eyes) == 2:
         (lx, ly), (rx, ry) = face.eyes
-        angle = math.degrees(math.atan2(ry - ly, rx - lx))
-        if 1.0 <= abs(angle) <= MAX_TILT:
-            x, y, w, h = face.box
-            rot = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), angle, 1.0)
-            level = cv2.warpAffine(gray, rot, gray.shape[::-1], flags=cv2.INTER_LINEAR,
-                                   borderMode=cv2.BORDER_REPLICATE)
-            return crop_face(level, face.box), angle
-    return crop_face(gray, face.box), 0.0
+        tilt = math.degrees(math.atan2(ry - ly, rx - lx))
+        if 1.0 <= abs(tilt) <= MAX_TILT:
+            rot = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), tilt, 1.0)
+            gray = cv2.warpAffine(gray, rot, gray.shape[::-1], flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REPLICATE)
+            angle = tilt
+    x0, y0, x1, y1 = face_square(gray.shape, face.box)
+    return gray[y0:y1, x0:x1], angle, (x - x0, y - y0, w, h)
 
 
-def read_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = False
-               ) -> Photo:
+def read_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = False,
+               landmarks: bool = True) -> Photo:
     """The faces in one image, largest first, labels unknown.
 
     Args:
         detect: ``auto`` (images up to 96x96 are taken as face crops), ``always`` or ``never``
             (the whole image is the face).
         all_faces: keep every box the cascade returns.
+        landmarks: fit each face's landmarks (when the ``landmarks`` extra is installed; a
+            whole-image face is fitted as an aligned crop, on :data:`~.landmarks.CROP_BOX`).
 
     Raises:
         FervizError: unreadable image, or no face found.
@@ -140,23 +151,29 @@ def read_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = 
         raise FervizError(f"detect must be one of {', '.join(DETECT_MODES)}, not {detect!r}")
     gray = read_gray(path)
     found, dropped = [], 0
+    fit = landmarks and lm.available()
     if detect == "never" or (detect == "auto" and is_face_crop(gray)):
         faces = [to_face(gray)]
+        h, w = gray.shape
+        x, y, bw, bh = lm.CROP_BOX
+        marks = [lm.fit(gray, (x * w / 48, y * h / 48, bw * w / 48, bh * h / 48))
+                 if fit else None]
     else:
         found, dropped = find_faces(gray, all_faces)
         if not found:
             raise FervizError(f"{shown(path)}: no face found; pass --no-detect to treat the "
                               "whole image as one face")
-        crops = [aligned_crop(gray, f) for f in found]
-        faces = [c for c, _ in crops]
-        found = [replace(f, angle=a) for f, (_, a) in zip(found, crops)]
+        squares = [aligned_square(gray, f) for f in found]
+        faces = [to_face(sq) for sq, _, _ in squares]
+        marks = [lm.fit(sq, box) if fit else None for sq, _, box in squares]
+        found = [replace(f, angle=a) for f, (_, a, _) in zip(found, squares)]
     name = shown(Path(path).name)
     n = len(faces)
     records = Records(ids=np.array([f"{name}#face{k + 1}" for k in range(n)], dtype=object),
                       labels=np.full(n, -1), splits=np.full(n, "photo", dtype=object),
                       sources=np.full(n, "photo", dtype=object), faces=np.stack(faces),
                       name=name)
-    return Photo(Path(path), gray, records, found, dropped)
+    return Photo(Path(path), gray, records, found, dropped, marks)
 
 
 def load_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = False

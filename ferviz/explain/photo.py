@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import FervizError
-from ..predict import to_tensor
 from ..labels import EMOTIONS
+from ..predict import to_tensor
 from .core import SaliencyMaps, explain
 from .evidence import Evidence
 
@@ -42,7 +42,9 @@ class FaceResult:
     """One face of the photo: its number (1 = largest, as in the overview image), id, 48x48
     pixels, 7 probabilities, per method its maps (one-image :class:`SaliencyMaps`) and
     :class:`~ferviz.explain.evidence.Evidence`, where it was found (None for a whole-image
-    face), and the methods' trust verdicts when they were checked."""
+    face), the methods' trust verdicts when they were checked, which regions the evidence
+    was read with (``landmarks``, ``fixed boxes`` or ``custom``) and why, and the face's
+    landmarks (:class:`~ferviz.data.landmarks.Landmarks`, when fitted)."""
 
     number: int
     id: str
@@ -52,17 +54,21 @@ class FaceResult:
     evidence: dict[str, Evidence]
     found: Any = None
     trust: dict[str, Any] | None = None
+    regions: str = "fixed boxes"
+    regions_why: str | None = None
+    landmarks: Any = None
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         order = np.argsort(-self.probs)[:k]
         return [(EMOTIONS[i], float(self.probs[i])) for i in order]
 
-    def caption(self, method: str) -> list[str]:
-        """The panel caption of one method's map: evidence lines, then the trust badge."""
+    def caption(self, method: str, regions: bool = True) -> list[str]:
+        """The panel caption of one method's map: evidence lines, the trust badge, then
+        (with ``regions``) which regions were used."""
         lines = self.evidence[method].caption(0)
         if self.trust and method in self.trust:
             lines.append(self.trust[method].badge())
-        return lines
+        return [*lines, f"regions: {self.regions}"] if regions else lines
 
     def warning(self, method: str) -> bool:
         """Whether the map must not be read as facial evidence (flags or failed checks)."""
@@ -72,6 +78,8 @@ class FaceResult:
     def to_dict(self, output: str | None = None) -> dict[str, Any]:
         return {"number": self.number, "id": self.id, "output": output,
                 **(self.found.to_dict() if self.found is not None else {"box": None}),
+                "regions": {"used": self.regions, "why": self.regions_why,
+                            "landmarks": self.landmarks.to_dict() if self.landmarks else None},
                 "probabilities": {e: round(float(p), 5) for e, p in zip(EMOTIONS, self.probs)},
                 "top3": [{"emotion": e, "probability": round(p, 5)} for e, p in self.top()],
                 "methods": {m: {"title": s.titles()[0], "target": s.target_names()[0],
@@ -97,32 +105,45 @@ def explain_photo(photo, model, methods=DEFAULT_METHODS, target: Any = "pred",
 
     records = getattr(photo, "records", photo)
     found = getattr(photo, "found", None) or [None] * len(records)
+    marks = getattr(photo, "landmarks", None) or [None] * len(records)
     faces = records.images()
     x = to_tensor(faces)
     model.eval()
     with torch.inference_mode():
         probs = torch.softmax(model(x), dim=1).numpy()
     per_method = {m: explain(model, faces, target, m) for m in methods}
-    evidence = {m: s.evidence(regions) for m, s in per_method.items()}
     results = []
     for i, face_id in enumerate(records.ids):
+        spec, used, why = face_regions(marks[i], regions)
         maps = {m: _one(s, i) for m, s in per_method.items()}
-        ev = {m: _one_evidence(e, i) for m, e in evidence.items()}
+        ev = {m: s.evidence(spec) for m, s in maps.items()}
         results.append(FaceResult(i + 1, str(face_id), faces[i], probs[i], maps, ev, found[i],
-                                  trust))
+                                  trust, used, why, marks[i]))
     return results
+
+
+def face_regions(marks: Any, custom: Any = None) -> tuple[Any, str, str | None]:
+    """The regions to read one face's maps with, their name and why: ``custom`` regions
+    when given; the face's own landmark regions when its landmarks were fitted reliably;
+    else the fixed boxes of the aligned frame."""
+    from ..data import landmarks as lm
+    from .regions import landmark_masks
+
+    if custom is not None:
+        return custom, "custom", "--regions file"
+    if marks is None:
+        why = "no landmarks fitted" if lm.available() else \
+            f"the landmarks extra is not installed ({lm.INSTALL_HINT})"
+        return None, "fixed boxes", why
+    if not marks.reliable:
+        return None, "fixed boxes", "landmarks not reliable: " + "; ".join(marks.problems)
+    return landmark_masks(marks.points), "landmarks", "68 landmarks fitted reliably"
 
 
 def _one(s: SaliencyMaps, i: int) -> SaliencyMaps:
     from dataclasses import replace
 
     return replace(s, maps=s.maps[i:i + 1], raw=s.raw[i:i + 1], targets=s.targets[i:i + 1])
-
-
-def _one_evidence(e: Evidence, i: int) -> Evidence:
-    from dataclasses import replace
-
-    return replace(e, shares=e.shares[i:i + 1], flags=e.flags[i:i + 1])
 
 
 def output_paths(image: str | os.PathLike, n_faces: int, out: str | os.PathLike | None,

@@ -131,3 +131,63 @@ def class_table(maps: np.ndarray, classes: Sequence[int] | np.ndarray,
     table = table.reindex([e for e in EMOTIONS if e in table.index])
     table.loc["area"] = {**area_shares(regions, np.asarray(maps).shape[1:]), "n": np.nan}
     return table
+
+
+PAINT_ORDER = ("cheeks", "forehead", "chin", "nose", "brows", "left_eye", "right_eye",
+               "mouth")  # later regions are painted over earlier ones
+SUPERSAMPLE = 4  # landmark regions are drawn at 4x and each pixel takes its majority label
+
+
+def _grow(pts: np.ndarray, along: float, across: float, axis: np.ndarray) -> np.ndarray:
+    """Polygon ``pts`` scaled about its centre: ``along`` the eye line ``axis``, ``across``
+    perpendicular to it."""
+    c = pts.mean(0)
+    up = np.array([axis[1], -axis[0]])
+    d = pts - c
+    return c + np.outer(d @ axis * along, axis) + np.outer(d @ up * across, up)
+
+
+def landmark_polygons(points: np.ndarray) -> dict[str, list[np.ndarray]]:
+    """Polygons (x, y) of the face regions of one face's 68 landmarks (iBUG order): the
+    regions of :data:`REGIONS`, drawn on this face. The face is the jaw line closed by a
+    forehead one third of the face high (brows to nose base, raised above the brows);
+    cheeks are the face's remainder once the other regions are painted over it."""
+    p = np.asarray(points, np.float64)
+    left, right = p[36:42].mean(0), p[42:48].mean(0)
+    eyes = float(np.linalg.norm(right - left))
+    axis = (right - left) / eyes
+    up = np.array([axis[1], -axis[0]])  # towards the forehead (image rows decrease)
+    brows = p[17:27]
+    band = 0.12 * eyes
+    third = float((p[33] - brows.mean(0)) @ -up)  # brows to nose base
+    top = brows + up * (third + band)
+    return {
+        "cheeks": [np.vstack([p[0:17], top[::-1]])],
+        "forehead": [np.vstack([brows + up * band, top[::-1]])],
+        "chin": [np.vstack([p[4:13], p[54], p[57], p[48]])],
+        "nose": [_grow(np.vstack([p[27] - axis * 0.15 * eyes, p[31:36],
+                                  p[27] + axis * 0.15 * eyes]), 1.2, 1.1, axis)],
+        "brows": [np.vstack([brows + up * band, (brows - up * band)[::-1]])],
+        "left_eye": [_grow(p[36:42], 1.5, 2.5, axis)],
+        "right_eye": [_grow(p[42:48], 1.5, 2.5, axis)],
+        "mouth": [_grow(p[48:60], 1.3, 1.5, axis)],
+    }
+
+
+def landmark_masks(points: np.ndarray, size: tuple[int, int] = (48, 48)
+                   ) -> dict[str, np.ndarray]:
+    """Boolean H x W masks of :func:`landmark_polygons` (no overlaps; ``other`` is left to
+    :func:`region_masks`), ready to pass as ``regions``."""
+    import cv2
+
+    s = SUPERSAMPLE
+    label = np.zeros((size[0] * s, size[1] * s), np.uint8)
+    polygons = landmark_polygons(points)
+    for k, name in enumerate(PAINT_ORDER, 1):
+        for poly in polygons[name]:
+            pts = np.round((poly * s + (s - 1) / 2) * 16).astype(np.int32)  # 4 fraction bits
+            cv2.fillPoly(label, [pts], k, lineType=cv2.LINE_8, shift=4)
+    votes = np.stack([(label == k) for k in range(len(PAINT_ORDER) + 1)])
+    votes = votes.reshape(len(votes), size[0], s, size[1], s).sum((2, 4))
+    winner = votes.argmax(0)
+    return {name: winner == PAINT_ORDER.index(name) + 1 for name in REGIONS}

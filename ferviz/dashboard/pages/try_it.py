@@ -8,9 +8,9 @@ import streamlit as st
 
 from ...errors import FervizError
 from .. import resources as res
+from ..page import Page
 from ..sidebar import Context
 from ..state import ui
-from ..page import Page
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff", "gif"]
 
@@ -47,7 +47,6 @@ def render(ctx: Context) -> None:
 
 def show_faces(faces: list) -> None:
     """Each face of a photo: prediction, probabilities and saliency panel."""
-    from ...explain.regions import area_shares
     from ...viz.html import saliency_html
     from ...viz.thumbs import prob_bars
 
@@ -63,7 +62,9 @@ def show_faces(faces: list) -> None:
         ev = f.evidence
         panels = [(s.titles()[0], s.maps[0], dict(zip(ev[m].regions, ev[m].shares[0])))
                   for m, s in f.maps.items()]
-        b.html(saliency_html(f.face, panels, area_shares()))
+        areas = next((dict(zip(e.regions, e.area)) for e in ev.values()), None)
+        b.html(saliency_html(f.face, panels, areas))
+        b.caption(f"regions: {f.regions} ({f.regions_why})")
         for m in f.maps:
             (b.warning if f.warning(m) else b.caption)(f"{m}: " + "; ".join(f.caption(m)))
 
