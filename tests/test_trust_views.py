@@ -12,6 +12,7 @@ import io
 import re
 
 import pytest
+from conftest import ROOT
 
 from ferviz.report import Options, build_html
 
@@ -72,7 +73,6 @@ def test_dashboard_pages_show_the_badges(untrained, tmp_path, monkeypatch):
     from PIL import Image
     from streamlit.testing.v1 import AppTest
 
-    from conftest import ROOT
     from ferviz.dashboard import resources, settings
 
     for var in (*settings.ENV.values(), "FERVIZ_SETTINGS"):
