@@ -104,7 +104,7 @@ def test_batched_curves_equal_one_map_at_a_time(synth_model, pure):
     assert together["gradcam"]["insertion"] != together["saliency"]["insertion"]
 
 
-def test_fused_copy_gives_the_same_maps_faster_forms(synth_model, pure):
+def test_fused_copy_folds_batch_norms_and_keeps_the_maps(synth_model, pure):
     from ferviz.explain.checks import fused_copy
 
     fast = fused_copy(synth_model)

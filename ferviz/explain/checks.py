@@ -203,8 +203,9 @@ def _curves(model: nn.Module, x: torch.Tensor, orders: torch.Tensor, targets: to
     out[:, :, 0, -1] = out[:, :, 1, 0] = p_grey
     flat = x.reshape(n, 1, 1, hw)
     for i in range(0, n, chunk):
+        # faces x orders x inner steps x HW: True where the pixel is changed
         r = rank[:, i:i + chunk].transpose(0, 1)[:, :, None] < counts.view(1, 1, -1, 1)
-        xi = flat[i:i + chunk]  # faces x orders x inner steps x HW: True = changed pixel
+        xi = flat[i:i + chunk]
         both = torch.stack([torch.where(r, baseline, xi), torch.where(r, xi, baseline)], 2)
         m = len(r)
         t = targets[i:i + chunk].repeat_interleave(both[0].numel() // hw)

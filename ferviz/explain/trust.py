@@ -8,8 +8,10 @@
   above 0 when the map ranks pixels by what the model uses better than chance.
 
 All methods share the work: the faces' targets come from one prediction pass, each
-randomisation stage builds one model copy for every method, the random-order curves are
-computed once. Verdicts are cached per method under ``$FERVIZ_CACHE/trust``, keyed by the
+randomisation stage builds one model copy for every method, the deletion and insertion curves
+of every method and of the random order go through the model together. Maps (occlusion's
+aside: it has its own incremental engine) are computed on a copy of the network with batch
+norms folded in and channels-last weights (:func:`~ferviz.explain.checks.fused_copy`). Verdicts are cached per method under ``$FERVIZ_CACHE/trust``, keyed by the
 model digest, the faces and the settings.
 """
 
@@ -188,17 +190,18 @@ def _compute(model: nn.Module, faces: np.ndarray, methods: list[str], n_random: 
              stages: int, steps: int, seed: int) -> dict[str, Verdict]:
     with prepared(model, torch.device("cpu")), torch.inference_mode():
         targets = np.concatenate([model(b).argmax(1).numpy() for b in to_tensor(faces).split(512)])
-    maps = {m: _maps(model, fused_copy(model), faces, targets, m) for m in methods}
+    fast = fused_copy(model)
+    maps = {m: _maps(model, fast, faces, targets, m) for m in methods}
     rho: dict[str, list[float]] = {m: [] for m in methods}
     stage_names = []
     for name, shuffled in randomised_stages(model, stages, seed):
         stage_names.append(name)
-        fast = fused_copy(shuffled)
+        fast_shuffled = fused_copy(shuffled)
         for m in methods:
-            again = _maps(shuffled, fast, faces[:n_random], targets[:n_random], m)
+            again = _maps(shuffled, fast_shuffled, faces[:n_random], targets[:n_random], m)
             rho[m].append(float(rank_correlation(maps[m][:n_random].reshape(n_random, -1),
                                                  again.reshape(n_random, -1)).mean()))
-    auc = deletion_insertion_all(fused_copy(model), faces, maps, targets, steps=steps, seed=seed)
+    auc = deletion_insertion_all(fast, faces, maps, targets, steps=steps, seed=seed)
     chance = auc["random"]
     return {m: Verdict(m, get_method(m).class_agnostic, stage_names, rho[m],
                        auc[m]["deletion"], auc[m]["insertion"], chance["deletion"],
