@@ -10,10 +10,10 @@ import streamlit as st
 
 from ...labels import EMOTIONS
 from .. import resources as res
+from .. import trust
 from ..page import Page
 from ..sidebar import Context
 from ..state import link, put, state, sync_url, ui
-from . import _trust as trust
 
 
 def selected_cell(points: Sequence[Mapping[str, Any]]) -> tuple[str, str] | None:

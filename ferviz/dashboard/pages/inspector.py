@@ -11,10 +11,10 @@ import streamlit as st
 from ...errors import FervizError
 from ...labels import EMOTIONS
 from .. import resources as res
+from .. import trust
 from ..page import Page
 from ..sidebar import Context
 from ..state import get, sync_url, ui
-from . import _trust as trust
 
 
 def default_sample(df: pd.DataFrame) -> str:

@@ -8,10 +8,10 @@ import streamlit as st
 
 from ...errors import FervizError
 from .. import resources as res
+from .. import trust
 from ..page import Page
 from ..sidebar import Context
 from ..state import ui
-from . import _trust as trust
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff", "gif"]
 

@@ -11,10 +11,10 @@ import streamlit as st
 
 from ...errors import FervizError
 from .. import resources as res
+from .. import trust
 from ..page import Page
 from ..sidebar import Context
 from ..state import get, put, ui
-from . import _trust as trust
 
 VIDEO_TYPES = ["mp4", "m4v", "mov", "avi", "mkv", "webm", "mpg", "mpeg", "ts", "y4m", "ogv",
                "wmv", "flv", "3gp"]

@@ -11,16 +11,16 @@ from typing import Any
 
 import streamlit as st
 
-from .. import resources as res
-from ..sidebar import Context, clicked
+from . import resources as res
+from .sidebar import Context, clicked
 
 N = 256  # faces checked (a seeded sample of the data set)
 
 
 def verdicts(ctx: Context, methods: Sequence[str]) -> dict[str, Any]:
     """Verdict per method (None: not checked), running the missing checks when allowed."""
-    from ...explain.trust import passes
-    from ...explain.trust import verdicts as checked
+    from ..explain.trust import passes
+    from ..explain.trust import verdicts as checked
 
     methods = list(dict.fromkeys(methods))
     if not methods:
@@ -39,7 +39,7 @@ def verdicts(ctx: Context, methods: Sequence[str]) -> dict[str, Any]:
 
 def badge_html(method: str, verdict: Any) -> str:
     """One badge as HTML (``data-trust`` carries its state for tests and styling)."""
-    from ...explain.trust import badge
+    from ..explain.trust import badge
 
     b = badge(verdict)
     colour = {"pass": "#1d5e20", "fail": "#b23b16", "unchecked": "#556"}[b["state"]]
@@ -50,7 +50,7 @@ def badge_html(method: str, verdict: Any) -> str:
 
 def show(found: dict[str, Any]) -> None:
     """The badges of some methods in one line, and a warning per method that failed."""
-    from ...explain.trust import badge
+    from ..explain.trust import badge
 
     if not found:
         return
