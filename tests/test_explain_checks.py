@@ -87,3 +87,31 @@ def test_ground_truth_scores_by_hand():
     maps[1, 3, 3] = 1  # nothing inside
     got = ground_truth_scores(maps, masks)
     assert got == {"share_inside": 0.375, "pointing": 0.5, "area": 0.25}
+
+
+def test_batched_curves_equal_one_map_at_a_time(synth_model, pure):
+    from ferviz.explain.checks import deletion_insertion_all
+
+    faces = pure.select(slice(0, 8))
+    maps = {m: explain(synth_model, faces, "true", m, cache=False).maps
+            for m in ("gradcam", "saliency")}
+    together = deletion_insertion_all(synth_model, faces, maps, faces.labels, steps=6)
+    for m, one in maps.items():
+        alone = deletion_insertion(synth_model, faces, one, faces.labels, steps=6)
+        assert abs(alone["deletion"] - together[m]["deletion"]) < 1e-5
+        assert abs(alone["insertion"] - together[m]["insertion"]) < 1e-5
+        assert abs(alone["deletion_random"] - together["random"]["deletion"]) < 1e-5
+    assert together["gradcam"]["insertion"] != together["saliency"]["insertion"]
+
+
+def test_fused_copy_folds_batch_norms_and_keeps_the_maps(synth_model, pure):
+    from ferviz.explain.checks import fused_copy
+
+    fast = fused_copy(synth_model)
+    assert fast is not synth_model and not any(
+        isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    faces = pure.select(slice(0, 6))
+    for m in ("gradcam", "guided_backprop"):
+        a = explain(synth_model, faces, "true", m, cache=False).maps
+        b = explain(fast, faces, "true", m, cache=False).maps
+        assert np.abs(a - b).max() < 1e-3

@@ -163,27 +163,86 @@ def cascading_randomization(model: nn.Module, images: Any, method: Explainer = "
 
 # ---- faithfulness ---------------------------------------------------------------------------
 
-def _curve(model: nn.Module, x: torch.Tensor, order: torch.Tensor, targets: torch.Tensor,
-           steps: int, baseline: float, insert: bool) -> np.ndarray:
-    """Target probability as pixels are removed (or inserted) in ``order``: N x (steps+1)."""
-    n, hw = order.shape
-    rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(hw).expand(n, -1))
-    counts = torch.linspace(0, hw, steps + 1).round().long()
-    out = np.empty((n, steps + 1), np.float32)
-    with torch.inference_mode():
-        for k, c in enumerate(counts):
-            changed = (rank < c).view_as(x)
-            keep_x = changed if insert else ~changed
-            xk = torch.where(keep_x, x, torch.full_like(x, baseline))
-            p = torch.softmax(model(xk), dim=1).gather(1, targets.view(-1, 1))[:, 0]
-            out[:, k] = p.cpu().numpy()
+def fused_copy(model: nn.Module) -> nn.Module:
+    """A copy of a :class:`~ferviz.models.fermodel.FERModel` whose network has its batch
+    norms folded into the convolutions (``torch.fx``) and channels-last weights: the same
+    outputs up to float rounding, about 1.5x faster forward and backward passes on CPU.
+    ``model`` itself where the network cannot be traced (an ensemble, control flow)."""
+    from ..models.fermodel import FERModel
+    from .incremental import trace
+
+    net, card = getattr(model, "net", None), getattr(model, "card", None)
+    graph = trace(net) if isinstance(model, FERModel) and net is not None else None
+    if graph is None:
+        return model
+    return FERModel(graph, card).eval().to(memory_format=torch.channels_last)
+
+
+def _probs(model: nn.Module, x: torch.Tensor, targets: torch.Tensor, batch: int) -> torch.Tensor:
+    """Target-class probability of every face in ``x`` (``targets`` one per face)."""
+    out = torch.cat([torch.softmax(model(b.contiguous(memory_format=torch.channels_last)), 1)
+                     for b in x.split(batch)])
+    return out.gather(1, targets.view(-1, 1))[:, 0]
+
+
+def _curves(model: nn.Module, x: torch.Tensor, orders: torch.Tensor, targets: torch.Tensor,
+            steps: int, baseline: float, chunk: int = 16, batch: int = 256) -> torch.Tensor:
+    """Deletion and insertion curves of every order: O x N x 2 x (steps + 1) target
+    probabilities (``orders``: O x N x HW pixel orders, most salient first). The end points
+    (the face itself, the grey face) are shared by every order and computed once; the inner
+    points of all orders and both curves of ``chunk`` faces go through the model together."""
+    n_orders, n, hw = orders.shape
+    rank = torch.empty_like(orders)
+    rank.scatter_(2, orders, torch.arange(hw).expand(n_orders, n, -1))
+    counts = torch.linspace(0, hw, steps + 1).round().long()[1:-1]
+    grey = torch.full_like(x[:1], baseline)
+    p_face = _probs(model, x, targets, batch)
+    p_grey = torch.softmax(model(grey), 1)[0][targets]
+    out = torch.empty(n_orders, n, 2, steps + 1)
+    out[:, :, 0, 0] = out[:, :, 1, -1] = p_face
+    out[:, :, 0, -1] = out[:, :, 1, 0] = p_grey
+    flat = x.reshape(n, 1, 1, hw)
+    for i in range(0, n, chunk):
+        # faces x orders x inner steps x HW: True where the pixel is changed
+        r = rank[:, i:i + chunk].transpose(0, 1)[:, :, None] < counts.view(1, 1, -1, 1)
+        xi = flat[i:i + chunk]
+        both = torch.stack([torch.where(r, baseline, xi), torch.where(r, xi, baseline)], 2)
+        m = len(r)
+        t = targets[i:i + chunk].repeat_interleave(both[0].numel() // hw)
+        p = _probs(model, both.view(-1, *x.shape[1:]), t, batch)
+        out[:, i:i + m, :, 1:-1] = p.view(m, n_orders, 2, -1).transpose(0, 1)
     return out
 
 
+def deletion_insertion_all(model: nn.Module, images: Any, maps: dict[str, np.ndarray],
+                           targets: np.ndarray, steps: int = 16, baseline: float = 0.5,
+                           seed: int = 0) -> dict[str, dict[str, float]]:
+    """:func:`deletion_insertion` of several maps of the same faces in one batched pass, and
+    of the random order under the key ``random``: per key, ``deletion`` and ``insertion``.
+
+    Raises:
+        FervizError: if a map array does not match the faces.
+    """
+    faces, _ = as_faces(images)
+    g = torch.Generator().manual_seed(seed)
+    tie = torch.rand((len(faces), faces[0].size), generator=g) * 1e-6  # random among equals
+    orders = [torch.argsort(torch.rand(tie.shape, generator=g), dim=1)]
+    for m in maps.values():
+        m = np.asarray(m, np.float32)
+        if m.shape != faces.shape:
+            raise FervizError(f"maps {m.shape} do not match faces {faces.shape}")
+        orders.append(torch.argsort(torch.from_numpy(m.reshape(len(m), -1)) + tie, dim=1,
+                                    descending=True))
+    t = torch.as_tensor(np.asarray(targets), dtype=torch.long)
+    with prepared(model, torch.device("cpu")), torch.inference_mode():
+        curves = _curves(model, to_tensor(faces), torch.stack(orders), t, steps, baseline)
+    auc = np.trapezoid(curves.numpy(), dx=1 / steps, axis=-1).mean(1)  # orders x 2
+    return {k: {"deletion": float(a[0]), "insertion": float(a[1])}
+            for k, a in zip(["random", *maps], auc)}
+
+
 def deletion_insertion(model: nn.Module, images: Any, maps: np.ndarray, targets: np.ndarray,
-                       steps: int = 16, baseline: float = 0.5, seed: int = 0,
-                       random: bool = True) -> dict[str, float]:
+                       steps: int = 16, baseline: float = 0.5, seed: int = 0) -> dict[str, float]:
     """Deletion and insertion AUCs (Petsiuk et al. 2018) of saliency orders and of random
     orders: pixels are replaced by (deletion) or revealed from (insertion) a grey
     ``baseline`` face, most salient first. A faithful map has a lower deletion AUC and a
@@ -191,24 +250,7 @@ def deletion_insertion(model: nn.Module, images: Any, maps: np.ndarray, targets:
 
     Returns:
         ``deletion``, ``deletion_random``, ``insertion``, ``insertion_random`` (mean AUC of the
-        target-class probability over the fraction of pixels changed); without the random
-        ones when ``random`` is false (they do not depend on the maps).
+        target-class probability over the fraction of pixels changed).
     """
-    faces, _ = as_faces(images)
-    maps = np.asarray(maps, np.float32)
-    if maps.shape != faces.shape:
-        raise FervizError(f"maps {maps.shape} do not match faces {faces.shape}")
-    g = torch.Generator().manual_seed(seed)
-    flat = torch.from_numpy(maps.reshape(len(maps), -1))
-    tie = torch.rand(flat.shape, generator=g) * 1e-6  # random order among equal values
-    salient = torch.argsort(flat + tie, dim=1, descending=True)
-    rand = torch.argsort(torch.rand(flat.shape, generator=g), dim=1)
-    t = torch.as_tensor(np.asarray(targets), dtype=torch.long)
-    result = {}
-    with prepared(model, torch.device("cpu")):
-        x = to_tensor(faces)
-        for name, insert in (("deletion", False), ("insertion", True)):
-            for suffix, order in (("", salient), ("_random", rand))[:2 if random else 1]:
-                curve = _curve(model, x, order, t, steps, baseline, insert)
-                result[name + suffix] = float(np.trapezoid(curve, dx=1 / steps, axis=1).mean())
-    return result
+    got = deletion_insertion_all(model, images, {"map": maps}, targets, steps, baseline, seed)
+    return {**got["map"], **{f"{k}_random": v for k, v in got["random"].items()}}

@@ -14,6 +14,7 @@ from ..labels import EMOTIONS
 from ..predict import to_tensor
 from .core import SaliencyMaps, explain
 from .evidence import Evidence
+from .trust import badge
 
 DEFAULT_METHODS = ("occlusion", "gradcam")
 FALLBACK_MODEL = "fer_synth_cnn"
@@ -63,17 +64,18 @@ class FaceResult:
         return [(EMOTIONS[i], float(self.probs[i])) for i in order]
 
     def caption(self, method: str, regions: bool = True) -> list[str]:
-        """The panel caption of one method's map: evidence lines, the trust badge, then
-        (with ``regions``) which regions were used."""
+        """The panel caption of one method's map: evidence lines, the trust badge
+        (``trust not checked`` for a method missing from a ``trust`` dict; none without),
+        then (with ``regions``) which regions were used."""
         lines = self.evidence[method].caption(0)
-        if self.trust and method in self.trust:
-            lines.append(self.trust[method].badge())
+        if self.trust is not None:
+            lines.append(badge(self.trust.get(method))["text"])
         return [*lines, f"regions: {self.regions}"] if regions else lines
 
     def warning(self, method: str) -> bool:
         """Whether the map must not be read as facial evidence (flags or failed checks)."""
         return self.evidence[method].warning(0) or bool(
-            self.trust and method in self.trust and not self.trust[method].trusted)
+            self.trust is not None and badge(self.trust.get(method))["warning"])
 
     def to_dict(self, output: str | None = None) -> dict[str, Any]:
         return {"number": self.number, "id": self.id, "output": output,

@@ -61,7 +61,7 @@ METHODS: dict[str, Method] = {m.name: m for m in (
     Method("gradcam", f"{_CAM}:gradcam", "cam", "pytorch-grad-cam", **_CAM_KW),
     Method("gradcam++", f"{_CAM}:gradcam_pp", "cam", "pytorch-grad-cam", **_CAM_KW),
     Method("scorecam", f"{_CAM}:scorecam", "cam", "pytorch-grad-cam", **{**_CAM_KW,
-           "batch_size": 8}),
+           "batch_size": 16}),
     Method("eigencam", f"{_CAM}:eigencam", "cam", "pytorch-grad-cam", class_agnostic=True,
            **_CAM_KW),
     Method("layercam", f"{_CAM}:layercam", "cam", "pytorch-grad-cam", **_CAM_KW),

@@ -8,8 +8,10 @@
   above 0 when the map ranks pixels by what the model uses better than chance.
 
 All methods share the work: the faces' targets come from one prediction pass, each
-randomisation stage builds one model copy for every method, the random-order curves are
-computed once. Verdicts are cached per method under ``$FERVIZ_CACHE/trust``, keyed by the
+randomisation stage builds one model copy for every method, the deletion and insertion curves
+of every method and of the random order go through the model together. Maps (occlusion's
+aside: it has its own incremental engine) are computed on a copy of the network with batch
+norms folded in and channels-last weights (:func:`~ferviz.explain.checks.fused_copy`). Verdicts are cached per method under ``$FERVIZ_CACHE/trust``, keyed by the
 model digest, the faces and the settings.
 """
 
@@ -26,12 +28,15 @@ import torch
 from torch import nn
 
 from ..predict import to_tensor
-from .checks import deletion_insertion, randomised_stages, rank_correlation
+from .checks import deletion_insertion_all, fused_copy, randomised_stages, rank_correlation
 from .core import as_faces, explain, prepared
 from .registry import METHODS, get_method
 
 THRESHOLD = 0.5  # largest mean rank correlation a passing method may keep
-_VERSION = 1
+NOT_CHECKED = "trust not checked (ferviz checks -m MODEL -d DATA runs the checks)"
+# forward passes of one face per map, roughly (the rest: about 3), for time estimates
+PASSES = {"occlusion": 40, "scorecam": 64, "integrated_gradients": 96}
+_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -79,15 +84,43 @@ class Verdict:
             sanity += ": unchanged by a random model, shows the input not the model"
         return f"{sanity} | {faith}"
 
+    def label(self) -> str:
+        """The short badge: ``trust PASS``, or what failed."""
+        if self.trusted:
+            return "trust PASS"
+        return "trust FAIL: " + " and ".join(
+            ["sanity"] * (self.sanity == "FAIL") + ["faithfulness"] * (self.faithfulness <= 0))
+
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "sanity": self.sanity,
                 "faithfulness": round(self.faithfulness, 4), "trusted": self.trusted,
                 "badge": self.badge()}
 
 
+def badge(verdict: Verdict | None) -> dict[str, Any]:
+    """What a view shows beside a map of a method: ``state`` (``pass``, ``fail`` or
+    ``unchecked``), ``label`` (short), ``text`` (the full line) and ``warning`` (the method
+    failed a check: its maps must not be read as facial evidence)."""
+    if verdict is None:
+        return {"state": "unchecked", "label": "trust not checked", "text": NOT_CHECKED,
+                "warning": False}
+    ok = verdict.trusted
+    text = verdict.badge() + ("" if ok else ": do not read these maps as facial evidence")
+    return {"state": "pass" if ok else "fail", "label": verdict.label(), "text": text,
+            "warning": not ok}
+
+
+def passes(methods: Sequence[str], n: int = 256, n_random: int = 64, stages: int = 3,
+           steps: int = 8) -> int:
+    """Forward passes of one face the checks of ``methods`` take, roughly (times the
+    measured seconds of one pass: an estimate of their time)."""
+    maps = sum(PASSES.get(get_method(m).name, 3) for m in methods)
+    return maps * (n + stages * n_random) + 2 * (steps - 1) * (len(methods) + 1) * n
+
+
 def verdicts(model: nn.Module, images: Any, methods: Sequence[str] | None = None,
              n: int = 256, n_random: int = 64, stages: int = 3, steps: int = 8,
-             seed: int = 0, cache: bool = True) -> dict[str, Verdict]:
+             seed: int = 0, cache: bool = True, compute: bool = True) -> dict[str, Verdict]:
     """Checks of every method (default: all registered) on up to ``n`` faces of ``images``
     (a seeded sample), explaining the predicted class.
 
@@ -95,6 +128,7 @@ def verdicts(model: nn.Module, images: Any, methods: Sequence[str] | None = None
         n_random: faces (the first of the sample) in the randomisation check.
         stages: cumulative randomisation stages; the verdict reads the last.
         steps: points of the deletion and insertion curves.
+        compute: false: only the verdicts cached already (the others are left out).
 
     Raises:
         FervizError: unknown methods, bad faces, a model without parameters.
@@ -108,13 +142,13 @@ def verdicts(model: nn.Module, images: Any, methods: Sequence[str] | None = None
     keys = {m: _key(digest, faces, m, settings) for m in names}
     out = {m: v for m in names if (v := _read(keys[m])) is not None}
     todo = [m for m in names if m not in out]
-    if todo:
+    if todo and compute:
         out.update(_compute(model, faces, todo, min(n_random, len(faces)), stages, steps,
                             seed))
         for m in todo:
             if keys[m] is not None:
                 _write(keys[m], out[m])
-    return {m: out[m] for m in names}
+    return {m: out[m] for m in names if m in out}
 
 
 def trust_table(model: nn.Module, images: Any, methods: Sequence[str] | None = None,
@@ -155,28 +189,32 @@ def sample(n: int = 256, seed: int = 0) -> tuple[np.ndarray, str]:
 def _compute(model: nn.Module, faces: np.ndarray, methods: list[str], n_random: int,
              stages: int, steps: int, seed: int) -> dict[str, Verdict]:
     with prepared(model, torch.device("cpu")), torch.inference_mode():
-        x = to_tensor(faces)
-        targets = np.concatenate([model(b).argmax(1).numpy() for b in x.split(512)])
-    maps = {m: explain(model, faces, targets, m, progress=False).maps for m in methods}
+        targets = np.concatenate([model(b).argmax(1).numpy() for b in to_tensor(faces).split(512)])
+    fast = fused_copy(model)
+    maps = {m: _maps(model, fast, faces, targets, m) for m in methods}
     rho: dict[str, list[float]] = {m: [] for m in methods}
     stage_names = []
     for name, shuffled in randomised_stages(model, stages, seed):
         stage_names.append(name)
+        fast_shuffled = fused_copy(shuffled)
         for m in methods:
-            again = explain(shuffled, faces[:n_random], targets[:n_random], m, cache=False,
-                            progress=False).maps
+            again = _maps(shuffled, fast_shuffled, faces[:n_random], targets[:n_random], m)
             rho[m].append(float(rank_correlation(maps[m][:n_random].reshape(n_random, -1),
-                                          again.reshape(n_random, -1)).mean()))
-    chance = None
-    out = {}
-    for m in methods:
-        auc = deletion_insertion(model, faces, maps[m], targets, steps=steps, seed=seed,
-                                 random=chance is None)
-        chance = chance or {k: v for k, v in auc.items() if k.endswith("_random")}
-        out[m] = Verdict(m, get_method(m).class_agnostic, stage_names, rho[m],
-                         auc["deletion"], auc["insertion"], chance["deletion_random"],
-                         chance["insertion_random"], len(faces), n_random)
-    return out
+                                                 again.reshape(n_random, -1)).mean()))
+    auc = deletion_insertion_all(fast, faces, maps, targets, steps=steps, seed=seed)
+    chance = auc["random"]
+    return {m: Verdict(m, get_method(m).class_agnostic, stage_names, rho[m],
+                       auc[m]["deletion"], auc[m]["insertion"], chance["deletion"],
+                       chance["insertion"], len(faces), n_random) for m in methods}
+
+
+def _maps(model: nn.Module, fast: nn.Module, faces: np.ndarray, targets: np.ndarray,
+          method: str) -> np.ndarray:
+    """One method's maps, computed on the fused copy ``fast`` of ``model`` (the same maps up
+    to float rounding, faster), except for perturbation methods, which have their own fast
+    engine on the original network."""
+    use = model if get_method(method).family == "perturbation" else fast
+    return explain(use, faces, targets, method, cache=False, progress=False).maps
 
 
 def _key(digest: str | None, faces: np.ndarray, method: str, settings: list) -> str | None:

@@ -22,10 +22,10 @@ import pandas as pd
 from ..analysis.compare import align
 from ..cache import atomic_path
 from ..errors import FervizError
-from ..outputs import write_or_keep
 from ..labels import EMOTIONS
-from . import sections
+from ..outputs import write_or_keep
 from ..viz.gallery import Gallery
+from . import sections
 from .saliency import compute
 
 if TYPE_CHECKING:
@@ -47,6 +47,9 @@ class Options:
         agreement: FER+ vote share above which annotators count as agreeing.
         bins: calibration bins.
         saliency: explanation methods for the gallery overlays (empty: none).
+        trust: run the trust checks of those methods on (a sample of 256 of) the report's
+            faces; otherwise verdicts cached by an earlier run on the same faces
+            (``ferviz checks -m M -d D``) are shown, and the others say "not checked".
         max_saliency: faces explained in the top-confusion galleries, at most.
         regions_per_class: most confident faces per predicted class in the region table.
         disagreements: faces shown where two compared tables disagree.
@@ -63,6 +66,7 @@ class Options:
     agreement: float = 0.5
     bins: int = 15
     saliency: Sequence[str] = ()
+    trust: bool = False
     max_saliency: int = 100
     regions_per_class: int = 10
     disagreements: int = 12
@@ -108,7 +112,8 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
     name = str((model_card or {}).get("name") or "model")
     tops = sections.top_rows(df, options)
     sal = compute(model, faces, [r for rows in tops.values() for r in rows][:options.max_saliency],
-                  list(options.saliency), sections.region_rows(df, options.regions_per_class))
+                  list(options.saliency), sections.region_rows(df, options.regions_per_class),
+                  options.trust)
     gallery = Gallery.of(df, faces, sal.overlays, name)
     ctx = {
         "title": title or f"{name} error report",
@@ -121,6 +126,7 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
         "human": sections.human_section(df, gallery, options) if gallery.human is not None else None,
         "calibration": sections.calibration(df, options),
         "saliency": sal,
+        "evidence": {str(df["id"].iloc[r]): e for r, e in sal.evidence.items()},
         "regions": sections.regions(sal),
         "slices": sections.slices(df, options),
         "compare": (sections.comparison(df, compare, gallery, name, compare_name, options)

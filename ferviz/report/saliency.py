@@ -37,10 +37,14 @@ class Saliency:
     :func:`ferviz.explain.regions.class_table` (with its ``area`` row), or why there are none.
     ``evidence`` holds, per row and in the order of its overlays, what must be shown beside
     each: ``title`` (class-agnostic methods name no class), ``caption`` (off-face share
-    first), ``warning`` and the JSON ``evidence`` of :class:`ferviz.explain.evidence.Evidence`."""
+    first), ``badge`` (:func:`ferviz.explain.trust.badge` of the method), ``warning`` (an
+    evidence flag, or the method failed its trust check) and the JSON ``evidence`` of
+    :class:`ferviz.explain.evidence.Evidence`. ``trust`` holds the badge of every method
+    that made maps, with the verdict's numbers when it was checked."""
 
     overlays: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
     evidence: dict[int, list[dict]] = field(default_factory=dict)
+    trust: dict[str, dict] = field(default_factory=dict)
     regions: pd.DataFrame | None = None
     region_method: str = ""
     note: str | None = None
@@ -68,9 +72,12 @@ def check_methods(methods: Sequence[str]) -> None:
 
 
 def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int], methods: Sequence[str],
-            region_rows: dict[str, Sequence[int]]) -> Saliency:
+            region_rows: dict[str, Sequence[int]], check: bool = False) -> Saliency:
     """Overlays of ``rows`` (explaining the predicted class) for each method, and the mean
-    region shares per class of the first method that works over ``region_rows``.
+    region shares per class of the first method that works over ``region_rows``; with the
+    trust verdict of each method on these faces (:func:`ferviz.explain.trust.verdicts`):
+    computed when ``check``, else read from the cache (``ferviz checks`` on the same faces
+    fills it), else "not checked".
 
     A method that fails on this model (say Grad-CAM without a convolution layer) is left out
     and named in the note; the rest of the report still renders.
@@ -99,6 +106,7 @@ def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int
         except FervizError as e:
             failed.append(f"{method} failed on this model ({e})")
             continue
+        out.trust[method] = {}
         if maps is None:
             continue
         ev, titles = maps.evidence(), maps.titles()
@@ -108,8 +116,30 @@ def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int
             out.evidence.setdefault(r, []).append(
                 {"method": method, "title": titles[i], "caption": ev.caption(i),
                  "warning": ev.warning(i), "evidence": ev.to_dict(i)})
+    failed += _badges(out, model, faces, check)
     if failed:
         out.note = "; ".join(failed)
     elif not out.overlays and out.regions is None:
         out.note = "no face needed an explanation"
     return out
+
+
+def _badges(out: Saliency, model: FERModel, faces: np.ndarray, check: bool) -> list[str]:
+    """The trust badge of every method that made maps, added to the captions (a failed
+    check turns each of the method's captions into a warning); why the checks could not
+    run, if they could not."""
+    from ..explain.trust import badge, verdicts
+
+    try:
+        found = verdicts(model, faces, list(out.trust), compute=check) if out.trust else {}
+        why = []
+    except FervizError as e:
+        found, why = {}, [f"the trust checks failed on this model ({e})"]
+    for method in out.trust:
+        v = found.get(method)
+        out.trust[method] = {**badge(v), **({"verdict": v.to_dict()} if v else {})}
+    for entries in out.evidence.values():
+        for e in entries:
+            b = out.trust[e["method"]]
+            e["badge"], e["warning"] = b, e["warning"] or b["warning"]
+    return why

@@ -10,9 +10,10 @@ import streamlit as st
 
 from ...labels import EMOTIONS
 from .. import resources as res
+from .. import trust
+from ..page import Page
 from ..sidebar import Context
 from ..state import link, put, state, sync_url, ui
-from ..page import Page
 
 
 def selected_cell(points: Sequence[Mapping[str, Any]]) -> tuple[str, str] | None:
@@ -65,6 +66,8 @@ def view(ctx: Context) -> None:
                            rows[["id", "label", "pred", "confidence"]].to_csv(index=False),
                            file_name=f"{true}-as-{pred}.csv", mime="text/csv", key="cell_csv")
     shown = rows.head(n)
+    if show_cam:
+        trust.show(trust.verdicts(ctx, ["gradcam"]))
     with st.spinner("Explaining the faces shown…" if show_cam else "Drawing the faces…"):
         html = res.gallery_block(ctx.ms, ctx.ds, ctx.tta, tuple(int(i) for i in shown.index),
                                  "gradcam" if show_cam else "", face_links(shown["id"]),

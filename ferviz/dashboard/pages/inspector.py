@@ -11,9 +11,10 @@ import streamlit as st
 from ...errors import FervizError
 from ...labels import EMOTIONS
 from .. import resources as res
+from .. import trust
+from ..page import Page
 from ..sidebar import Context
 from ..state import get, sync_url, ui
-from ..page import Page
 
 
 def default_sample(df: pd.DataFrame) -> str:
@@ -62,6 +63,7 @@ def saliency_view(ctx: Context, row: int, pred: str) -> None:
     """Saliency maps of one face side by side, target selectable (lazy, cached)."""
     from ...explain import METHODS
     from ...explain.regions import area_shares
+    from ...explain.trust import badge
     from ...viz.html import saliency_html
 
     names = list(METHODS)
@@ -73,6 +75,7 @@ def saliency_view(ctx: Context, row: int, pred: str) -> None:
                   format_func=lambda t: t or "(no contrast)")
     explained = target if target != "pred" else pred
     spec = f"{explained}-{contrast}" if contrast and contrast != explained else target
+    found = trust.verdicts(ctx, methods)
     panels, notes = [], []
     for m in methods:
         with st.spinner(f"{m}…"):
@@ -82,14 +85,18 @@ def saliency_view(ctx: Context, row: int, pred: str) -> None:
             except FervizError as e:
                 st.warning(f"{m}: {e}")
                 continue
+        b = badge(found[m])
         panels.append((title, sal, shares))
-        notes.append((warn, f"{title}: " + "; ".join(caption)))
+        notes.append((warn or b["warning"], f"{title}: " + "; ".join([*caption, b["text"]])))
     if panels:
+        trust.show(found)
         st.html(saliency_html(ctx.faces[row], panels, area_shares()))
         for warn, text in notes:
             (st.warning if warn else st.caption)(text)
         st.caption("Under each map: the largest shares of attribution per face region, and "
-                   "the share off the face; shading: how far a region exceeds its area.")
+                   "the share off the face; shading: how far a region exceeds its area. "
+                   "Badges: the method's trust checks on this model (sanity and "
+                   "faithfulness, on a sample of this data set).")
     else:
         st.info("Choose at least one explanation method.")
     sync_url()

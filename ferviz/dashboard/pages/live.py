@@ -108,7 +108,7 @@ def show_frozen(ctx: Context, frame: Any) -> None:
     faces = np.stack([f.face for f in frame.faces])
     ids = tuple(f"live@{frame.index}#face{f.id}" for f in frame.faces)
     with st.spinner("Explaining the faces…"):
-        show_faces(res.frozen_faces(ctx.ms, faces, ids, tuple(methods)))
+        show_faces(ctx, res.frozen_faces(ctx.ms, faces, ids, tuple(methods)))
 
 
 PAGE = Page("live", "Live camera", 66, render)

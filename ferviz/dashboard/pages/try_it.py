@@ -8,6 +8,7 @@ import streamlit as st
 
 from ...errors import FervizError
 from .. import resources as res
+from .. import trust
 from ..page import Page
 from ..sidebar import Context
 from ..state import ui
@@ -42,15 +43,22 @@ def render(ctx: Context) -> None:
         hint = "" if whole else " (if it is a face crop, tick *The image is one face*)"
         st.error(f"Cannot use this image: {e}{hint}")
         return
-    show_faces(faces)
+    show_faces(ctx, faces)
 
 
-def show_faces(faces: list) -> None:
-    """Each face of a photo: prediction, probabilities and saliency panel."""
+def show_faces(ctx: Context, faces: list) -> None:
+    """Each face of a photo: prediction, probabilities and saliency panel, with the trust
+    badge of each method (checked on the sidebar's model and data)."""
+    from dataclasses import replace
+
     from ...viz.html import saliency_html
     from ...viz.thumbs import prob_bars
 
     st.success(f"{len(faces)} face{'s' if len(faces) > 1 else ''} found")
+    found = trust.verdicts(ctx, list(faces[0].maps) if faces else [])
+    trust.show(found)
+    checked = {m: v for m, v in found.items() if v is not None}
+    faces = [replace(f, trust=checked) for f in faces]
     for k, f in enumerate(faces):
         top = f.top(3)
         st.markdown(f"**Face {k + 1}: predicted {top[0][0]}** ({top[0][1]:.1%}) · then "

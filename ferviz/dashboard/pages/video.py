@@ -11,6 +11,7 @@ import streamlit as st
 
 from ...errors import FervizError
 from .. import resources as res
+from .. import trust
 from ..page import Page
 from ..sidebar import Context
 from ..state import get, put, ui
@@ -41,6 +42,8 @@ def render(ctx: Context) -> None:
     except FervizError as e:
         st.error(f"Cannot use this video: {e}")
         return
+    if overlay:
+        trust.show(trust.verdicts(ctx, [overlay]))
     show(ctx, path, summary, table)
 
 
@@ -110,7 +113,7 @@ def explain_face(ctx: Context, path: Path, frame: int, row: pd.Series) -> None:
         faces = res.video_face(ctx.ms, str(path), frame, box, int(row["face"]),
                                tuple(methods))
     st.markdown(f"**Face #{row['face']} on frame {frame}**")
-    show_faces(faces)
+    show_faces(ctx, faces)
 
 
 def downloads(summary: dict[str, Any]) -> None:

@@ -1,0 +1,61 @@
+"""Trust badges for the pages that draw maps: the verdict of each method on the sidebar's
+model, checked on the sidebar's faces (:func:`ferviz.explain.trust.verdicts`). Cached
+verdicts show at once; the checks of the others run at once when short, else after a Run
+click (their time estimated from a measured forward pass); until then: "not checked"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+import streamlit as st
+
+from . import resources as res
+from .sidebar import Context, clicked
+
+N = 256  # faces checked (a seeded sample of the data set)
+
+
+def verdicts(ctx: Context, methods: Sequence[str]) -> dict[str, Any]:
+    """Verdict per method (None: not checked), running the missing checks when allowed."""
+    from ..explain.trust import passes
+    from ..explain.trust import verdicts as checked
+
+    methods = list(dict.fromkeys(methods))
+    if not methods:
+        return {}
+    with res.torch_lock():
+        got = checked(ctx.model, ctx.faces, methods, n=N, compute=False)
+    todo = [m for m in methods if m not in got]
+    n = min(N, len(ctx.faces))
+    if todo and clicked(f"trust:{ctx.ms}:{ctx.ds}:{','.join(todo)}",
+                        res.estimate(ctx.ms, passes(todo, n, min(64, n)), False),
+                        f"trust checks of {', '.join(todo)} on {n} faces"):
+        with st.spinner(f"Checking {', '.join(todo)}…"), res.torch_lock():
+            got.update(checked(ctx.model, ctx.faces, todo, n=N))
+    return {m: got.get(m) for m in methods}
+
+
+def badge_html(method: str, verdict: Any) -> str:
+    """One badge as HTML (``data-trust`` carries its state for tests and styling)."""
+    from ..explain.trust import badge
+
+    b = badge(verdict)
+    colour = {"pass": "#1d5e20", "fail": "#b23b16", "unchecked": "#556"}[b["state"]]
+    return (f'<span class="fv-trust" data-method="{escape(method)}" data-trust="{b["state"]}" '
+            f'title="{escape(b["text"])}" style="color:{colour};font-size:13px;'
+            f'margin-right:12px">{escape(method)}: {escape(b["label"])}</span>')
+
+
+def show(found: dict[str, Any]) -> None:
+    """The badges of some methods in one line, and a warning per method that failed."""
+    from ..explain.trust import badge
+
+    if not found:
+        return
+    st.html("<div>" + "".join(badge_html(m, v) for m, v in found.items()) + "</div>")
+    for m, v in found.items():
+        b = badge(v)
+        if b["warning"]:
+            st.warning(f"{m}: {b['text']}")
