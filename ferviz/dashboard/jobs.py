@@ -44,6 +44,20 @@ def _cancelled() -> set[str]:
     return st.session_state.setdefault("fv_cancelled", set())
 
 
+def clicked(key: str, seconds: float, what: str) -> bool:
+    """Whether short work (not the predictions: see :func:`ready`) estimated at ``seconds``
+    may run: at once when short, else after the person clicks Run (remembered for this
+    session and ``key``); it then runs in the page with a spinner."""
+    done = st.session_state.setdefault("fv_clicked", set())
+    if seconds <= res.WORTH_A_CLICK or key in done:
+        return True
+    st.info(f"{_capital(what)} takes about {seconds:.0f} s on this machine.")
+    if st.button(f"Run: {what}", key=f"run_{key}"):
+        done.add(key)
+        return True
+    return False
+
+
 def ready(key: str, ms: ModelSpec, ds: DataSpec, tta: bool, what: str) -> bool:
     """Whether the predictions of ``ms`` on ``ds`` may be asked for now: they are cached, or
     estimated short enough to compute at once. Longer work shows its estimate and a Run

@@ -12,7 +12,8 @@ from typing import Any
 import streamlit as st
 
 from . import resources as res
-from .sidebar import Context, clicked
+from .jobs import clicked
+from .sidebar import Context
 
 N = 256  # faces checked (a seeded sample of the data set)
 
