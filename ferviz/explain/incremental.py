@@ -157,12 +157,18 @@ def _crop(base: torch.Tensor, block: torch.Tensor, wy: list[_Window], wx: list[_
         y, dy0, dy1, sy0, sy1 = wy[i0]
         for j0, j1, step_x in _runs(wx):
             x, dx0, dx1, sx0, sx1 = wx[j0]
-            out[i0:i1, j0:j1] = base.as_strided(
+            crops = base.as_strided(
                 (i1 - i0, j1 - j0, n, c, ly, lx), (step_y * sh, step_x * sw, sn, sc, sh, sw),
                 base.storage_offset() + y * sh + x * sw)
-            if dy1 > dy0 and dx1 > dx0:
-                out[i0:i1, j0:j1, :, :, dy0:dy1, dx0:dx1] = \
-                    block[i0:i1, j0:j1, :, :, sy0:sy1, sx0:sx1]
+            dst = out[i0:i1, j0:j1]
+            if dy1 <= dy0 or dx1 <= dx0:
+                dst.copy_(crops)
+                continue
+            dst[..., dy0:dy1, dx0:dx1] = block[i0:i1, j0:j1, :, :, sy0:sy1, sx0:sx1]
+            for r0, r1, c0, c1 in ((0, dy0, 0, lx), (dy1, ly, 0, lx), (dy0, dy1, 0, dx0),
+                                   (dy0, dy1, dx1, lx)):  # the unchanged ring around it
+                if r1 > r0 and c1 > c0:
+                    dst[..., r0:r1, c0:c1] = crops[..., r0:r1, c0:c1]
     return out
 
 
