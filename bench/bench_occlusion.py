@@ -8,12 +8,14 @@ window, stride, baseline and target, one run.
 ``--arch``: the zoo entry of that architecture when there is one, else random weights (the
 cost does not depend on the weights); ``--zoo all``: every zoo model in turn. Faces: FER2013
 PrivateTest when ../shared/data has it, else FER-Synth. Prints both times, the speed-up and
-the largest absolute difference, per model.
+the largest absolute difference, per model, and the CPU time each took (with one thread, its
+ratio hardly moves when other processes share the cores; wall-clock ratios do).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -89,15 +91,15 @@ def compare(m: FERModel, what: str, f: np.ndarray, source: str, args) -> None:
 
     warm = ours_run(f[:4])  # warm-up both (first-call allocations, kernel selection)
     captum_run(x[:4], torch.as_tensor(warm.targets))
-    times: dict[str, list[float]] = {"ours": [], "captum": []}
+    times: dict[str, list[tuple[float, float]]] = {"ours": [], "captum": []}
     for _ in range(args.repeats):  # interleaved, so load drift hits both alike
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         ours = ours_run(f)
-        times["ours"].append(time.perf_counter() - start)
-        start = time.perf_counter()
+        times["ours"].append((time.perf_counter() - start, time.process_time() - cpu))
+        start, cpu = time.perf_counter(), time.process_time()
         ref = captum_run(x, torch.as_tensor(ours.targets))
-        times["captum"].append(time.perf_counter() - start)
-    ours_s, captum_s = min(times["ours"]), min(times["captum"])
+        times["captum"].append((time.perf_counter() - start, time.process_time() - cpu))
+    (ours_s, ours_cpu), (captum_s, captum_cpu) = min(times["ours"]), min(times["captum"])
     diff = float(np.abs(ours.raw - ref[:, 0].numpy()).max())
     positions = ((48 - args.window) // args.stride + 1) ** 2
     print(f"{what}, {len(f)} {source} faces, window {args.window}, stride {args.stride} "
@@ -107,6 +109,8 @@ def compare(m: FERModel, what: str, f: np.ndarray, source: str, args) -> None:
           f"{captum_s:.2f} s (best of {args.repeats})")
     print(f"ferviz occlusion engine: {ours_s:.2f} s (best of {args.repeats})")
     print(f"speed-up {captum_s / ours_s:.2f}x, max abs difference {diff:.2e}")
+    print(f"CPU time (less sensitive to other processes): captum {captum_cpu:.2f} s, ferviz "
+          f"{ours_cpu:.2f} s, {captum_cpu / ours_cpu:.2f}x; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
