@@ -39,7 +39,10 @@ def default_device() -> torch.device:
 
 def to_tensor(faces: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """N x 48 x 48 uint8 -> N x 1 x 48 x 48 float in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(faces)).to(device).unsqueeze(1).float().div_(255)
+    a = np.ascontiguousarray(faces)
+    if not a.flags.writeable:  # a read-only memory map (a FER2013 shard): torch wants to own
+        a = a.copy()
+    return torch.from_numpy(a).to(device).unsqueeze(1).float().div_(255)
 
 
 @contextmanager
