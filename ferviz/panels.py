@@ -77,13 +77,12 @@ def run(image: str | os.PathLike, load: Callable[[], FERModel], note: str | None
     photo = read_photo(image, detect=detect, all_faces=all_faces)
     paths = output_paths(image, len(photo.records), out, force)
     m = load()
-    verdicts, check_data = None, None
-    if check:
-        from .explain.trust import sample
-        from .explain.trust import verdicts as checked
+    from .explain.trust import sample
+    from .explain.trust import verdicts as checked
 
-        faces, check_data = sample()
-        verdicts = checked(m, faces, names)
+    faces, check_data = sample()  # with check: run the missing checks; else cached ones only
+    verdicts = checked(m, faces, names, compute=check)
+    check_data = check_data if check or verdicts else None
     faces = explain_photo(photo, m, names, target, region_spec, verdicts)
     for f, path in zip(faces, paths):
         maps = [PanelMap(s.titles()[0], s.maps[0], f.caption(name), f.warning(name))

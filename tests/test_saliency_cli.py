@@ -82,3 +82,20 @@ def test_default_model_is_the_best_on_fer2013_labels_not_a_ferplus_model(tmp_pat
     assert zoo.card("ferplus_cnn").info["metrics"]["accuracy"] > \
         zoo.card("cs230_five_layer").info["metrics"]["accuracy"]  # FER+ labels are easier
     assert default_model() == ("cs230_five_layer", None)
+
+
+def test_every_panel_says_its_trust_and_reuses_checks_run_before(face_png, run):
+    """Without --check a map is captioned 'trust not checked'; after a --check run, the
+    cached verdict shows without --check too."""
+    args = ["saliency", str(face_png), "-m", "fer_synth_cnn", "-x", "gradcam", "--force",
+            "-o", str(face_png.with_name("p.png"))]
+    before = run(*args)
+    assert before.returncode == 0 and "trust not checked" in before.stdout
+    assert "trust" not in json.loads(run(*args, "--json").stdout)["faces"][0]["methods"][
+        "gradcam"]
+    checked = run(*args, "--check", "--json")
+    assert checked.returncode == 0, checked.stderr
+    verdict = json.loads(checked.stdout)["faces"][0]["methods"]["gradcam"]["trust"]
+    after = json.loads(run(*args, "--json").stdout)["faces"][0]["methods"]["gradcam"]
+    assert after["trust"] == verdict
+    assert "trust not checked" not in run(*args).stdout

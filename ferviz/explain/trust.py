@@ -33,7 +33,8 @@ from .core import as_faces, explain, prepared
 from .registry import METHODS, get_method
 
 THRESHOLD = 0.5  # largest mean rank correlation a passing method may keep
-NOT_CHECKED = "trust not checked (ferviz checks -m MODEL -d DATA runs the checks)"
+NOT_CHECKED = ("trust not checked (ferviz checks -m MODEL -d DATA, ferviz saliency --check, or "
+               "Run in the dashboard, runs the checks)")
 # forward passes of one face per map, roughly (the rest: about 3), for time estimates
 PASSES = {"occlusion": 40, "scorecam": 64, "integrated_gradients": 96}
 _VERSION = 2
