@@ -34,13 +34,12 @@ def run(ms: ModelSpec, ds: DataSpec, out: Path, methods: list[str] | None = None
 def lines(r: JobResult) -> list[str]:
     """What the CLI prints after a job: what was written, and the scores from its summary."""
     from .analysis.counts import summary_counts
-    from .analysis.parts import Parts
 
     done = f"{r.computed} shards computed" + (f", {r.skipped} kept from an earlier run"
                                               if r.skipped else "")
     out = [f"wrote {r.rows:,} rows to {r.folder} ({done}; {r.engine} engine, "
            f"{r.seconds:.1f} s)"]
-    summary = Parts(r.folder).summary
+    summary = r.summary
     for split in summary.confusion:
         s = summary_counts(summary.counts(split))
         if s["n"]:

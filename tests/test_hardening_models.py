@@ -3,18 +3,17 @@ by cards, model file messages, placement of predictions, training options, progr
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from bad_input_files import zipped
 
 from ferviz.errors import FervizError
 from ferviz.models import zoo
@@ -22,7 +21,6 @@ from ferviz.models.load import load_model
 from ferviz.predict import fastest_layout, placed, predict_proba
 from ferviz.progress import is_quiet, progress
 from ferviz.recipe import Recipe
-
 
 # ---------------------------------------------------------------- models
 NET = """
@@ -129,17 +127,9 @@ def test_model_file_messages(tmp_path):
     (tmp_path / "w.safetensors").write_bytes(b"")
     with pytest.raises(FervizError, match="holds weights only; give --arch NAME"):
         load_model(str(tmp_path / "w.safetensors"))
-    (tmp_path / "ts.pt").write_bytes(_zip({"m/code/x.py": b"junk", "m/data.pkl": b"junk"}))
+    (tmp_path / "ts.pt").write_bytes(zipped({"m/code/x.py": b"junk", "m/data.pkl": b"junk"}))
     with pytest.raises(FervizError, match="not a readable TorchScript file"):
         load_model(str(tmp_path / "ts.pt"))
-
-
-def _zip(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def test_spec_and_option_errors_need_no_torch(tmp_path):

@@ -67,6 +67,23 @@ class Summary:
         return pd.DataFrame(cm, index=pd.Index(TRUTH, name="true"),
                             columns=pd.Index(EMOTIONS, name="pred"))
 
+    def rates(self, split: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """7 x 7 counts of labelled faces and the same normalised by row (true class)."""
+        known = self.counts(split).loc[list(EMOTIONS)]
+        rows = known.sum(axis=1).to_numpy()[:, None]
+        return known, known.div(np.where(rows > 0, rows, 1))
+
+    def histogram(self, split: str | None = None) -> pd.DataFrame:
+        """Right and wrong answers per confidence bin (columns low, high, right, wrong)."""
+        keys = [split] if split else list(self.confidence)
+        edges = np.linspace(0, 1, BINS + 1)
+        return pd.DataFrame({
+            "low": edges[:-1], "high": edges[1:],
+            "right": sum((np.asarray(self.confidence[k]["correct"]) for k in keys),
+                         np.zeros(BINS, np.int64)),
+            "wrong": sum((np.asarray(self.confidence[k]["wrong"]) for k in keys),
+                         np.zeros(BINS, np.int64))})
+
     def region_table(self, method: str) -> pd.DataFrame:
         """Mean share of attribution per region (columns) for each predicted class (rows)."""
         r = self.regions[method]
@@ -178,19 +195,21 @@ class Parts:
         return df.nlargest(limit, by).reset_index(drop=True)
 
     def arrays(self, rows: Sequence[int], column: str) -> np.ndarray:
-        """``face`` or ``map_<method>`` of the given rows as N x 48 x 48, reading only the
-        parts that hold them."""
+        """``face`` (uint8) or ``map_<method>`` (float16) of the given rows as N x 48 x 48,
+        reading only the parts that hold them."""
         size = int(self.manifest["job"]["shard_size"])
-        out = np.zeros((len(rows), FACE_SIZE, FACE_SIZE), np.float32)
+        out = None
         import pyarrow.parquet as pq
 
         for shard, where in _by_shard(rows, size):
             table = pq.read_table(self.folder / part_name(shard), columns=[column])
             flat = table.column(column).combine_chunks().flatten().to_numpy(zero_copy_only=False)
             values = flat.reshape(-1, FACE_SIZE, FACE_SIZE)
+            if out is None:
+                out = np.zeros((len(rows), FACE_SIZE, FACE_SIZE), values.dtype)
             for i, row in where:
                 out[i] = values[row - shard * size]
-        return out
+        return out if out is not None else np.zeros((0, FACE_SIZE, FACE_SIZE), np.float32)
 
 
 def _by_shard(rows: Sequence[int], size: int) -> Iterator[tuple[int, list[tuple[int, int]]]]:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..analysis.parts import SUMMARY, summarise
+from ..analysis.parts import SUMMARY, Summary, summarise
 from ..cache import atomic_path, remove_stale_parts
 from ..errors import FervizError
 from .job import Job, Manifest, Shard, missing, prepare
@@ -31,6 +31,7 @@ class JobResult:
     skipped: int
     seconds: float
     engine: str
+    summary: Summary
 
 
 def run_job(job: Job, folder: Path, engine: str = "local", address: str | None = None,
@@ -84,7 +85,7 @@ def run_job(job: Job, folder: Path, engine: str = "local", address: str | None =
         tmp.write_text(json.dumps(summary.to_dict()))
     shards = len(manifest.shards())
     return JobResult(folder, state, manifest.rows, len(todo), shards - len(todo),
-                     time.perf_counter() - start, engine)
+                     time.perf_counter() - start, engine, summary)
 
 
 def _run_here(manifest: Manifest, folder: Path, todo: list[Shard], model, records,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,6 @@ class Manifest:
     data_stamp: str
     layout: str
     engine: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def same_work(self, other: Manifest) -> bool:
         """Whether ``other`` computes the same parts (the engine may differ)."""
@@ -96,8 +95,7 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         return {"version": VERSION, "job": self.job.to_dict(), "rows": self.rows,
                 "model_digest": self.model_digest, "data_stamp": self.data_stamp,
-                "layout": self.layout, "engine": self.engine, "shards": len(self.shards()),
-                **self.extra}
+                "layout": self.layout, "engine": self.engine, "shards": len(self.shards())}
 
     @classmethod
     def read(cls, folder: Path) -> Manifest | None:

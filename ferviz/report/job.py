@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..analysis.counts import per_class_counts, summary_counts
-from ..analysis.parts import BINS, Parts
+from ..analysis.parts import Parts
 from ..labels import EMOTIONS
 from ..viz import figures
 from .build import render
@@ -32,20 +31,15 @@ def job_html(folder: Path, top: int = 6, per_cell: int = 8) -> str:
     parts = Parts(folder)
     s, m = parts.summary, parts.manifest
     counts = s.counts()
-    known = counts.loc[list(EMOTIONS)]
-    rows = known.sum(axis=1).to_numpy()[:, None]
+    known, rates = s.rates()
     splits = [{"name": k, **summary_counts(s.counts(k))} for k in s.confusion]
-    edges = np.linspace(0, 1, BINS + 1)
-    hist = pd.DataFrame({"low": edges[:-1], "high": edges[1:],
-                         "right": sum(np.asarray(v["correct"]) for v in s.confidence.values()),
-                         "wrong": sum(np.asarray(v["wrong"]) for v in s.confidence.values())})
     ctx: dict[str, Any] = {
         "title": f"{m['job']['model']['model']} on {m['job']['data']['data']}",
         "job": m, "rows": s.rows, "splits": splits, "overall": summary_counts(counts),
-        "cm": figure(figures.confusion_heatmap(known, known.div(np.where(rows > 0, rows, 1)),
-                                               "Confusion matrix (row-normalised)"), "cm"),
+        "cm": figure(figures.confusion_heatmap(known, rates, "Confusion matrix "
+                                               "(row-normalised)"), "cm"),
         "f1": figure(figures.f1_bars(per_class_counts(counts)), "f1"),
-        "confidence": figure(figures.confidence_histogram(hist), "confidence"),
+        "confidence": figure(figures.confidence_histogram(s.histogram()), "confidence"),
         "regions": [{"method": k, "flagged": s.regions[k]["flagged"],
                      "table": (s.region_table(k) * 100).round(1)} for k in parts.methods],
         "cells": [_cell(parts, t, p, n, per_cell) for t, p, n in top_cells(counts, top)],
@@ -62,7 +56,7 @@ def _cell(parts: Parts, true: str, pred: str, n: int, per_cell: int) -> dict[str
     rows = parts.cell(true, pred, limit=per_cell)
     faces, maps = [], {}
     if parts.methods and len(rows):
-        faces = parts.arrays(rows["row"].tolist(), "face").astype(np.uint8)
+        faces = parts.arrays(rows["row"].tolist(), "face")
         maps = {k: parts.arrays(rows["row"].tolist(), f"map_{k}") for k in parts.methods}
     items = []
     for i, r in enumerate(rows.itertuples()):

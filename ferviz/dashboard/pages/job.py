@@ -4,8 +4,6 @@ cell's faces are read from the parts that hold them, never the whole table."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from ...errors import FervizError
@@ -20,7 +18,7 @@ GALLERY = 12  # faces (with maps) shown of the selected cell
 
 def render(cfg: Settings) -> None:
     from ...analysis.counts import per_class_counts, summary_counts
-    from ...analysis.parts import BINS, TRUTH
+    from ...analysis.parts import TRUTH
     from ...viz import figures
 
     typed = ui(st.text_input, "job", "Job folder (written by ferviz predict --engine … -o "
@@ -47,15 +45,13 @@ def render(cfg: Settings) -> None:
     k[1].metric("Labelled", f"{scores['n']:,}")
     k[2].metric("Accuracy", "-" if not scores["n"] else f"{scores['accuracy']:.1%}")
     k[3].metric("Macro-F1", "-" if not scores["n"] else f"{scores['macro_f1']:.3f}")
-    known = counts.loc[list(EMOTIONS)]
-    rows = known.sum(axis=1).to_numpy()[:, None]
-    rates = known.div(np.where(rows > 0, rows, 1))
+    known, rates = summary.rates(split or None)
     left, right = st.columns([3, 2])
     left.plotly_chart(figures.confusion_heatmap(known, rates, "Confusion matrix "
                                                 "(row-normalised)"), key="job_cm")
     right.plotly_chart(figures.f1_bars(per_class_counts(counts)), key="job_f1")
-    hist = _histogram(summary.confidence, split, BINS)
-    st.plotly_chart(figures.confidence_histogram(hist), key="job_conf")
+    st.plotly_chart(figures.confidence_histogram(summary.histogram(split or None)),
+                    key="job_conf")
     if counts.loc[TRUTH[-1]].sum():
         st.caption(f"{int(counts.loc[TRUTH[-1]].sum()):,} faces have no label (not scored).")
     for method in parts.methods:
@@ -80,19 +76,11 @@ def drill(parts, split: str | None) -> None:
     from ...viz.overlays import overlay
 
     top = cell.head(GALLERY)
-    faces = parts.arrays(top["row"].tolist(), "face").astype(np.uint8)
+    faces = parts.arrays(top["row"].tolist(), "face")
     for method in parts.methods:
         maps = parts.arrays(top["row"].tolist(), f"map_{method}")
         st.image([overlay(f, mp, scale=2) for f, mp in zip(faces, maps)],
                  caption=[f"{i} · {method}" for i in top["id"]], width=110)
-
-
-def _histogram(confidence: dict, split: str, bins: int) -> pd.DataFrame:
-    keys = [split] if split else list(confidence)
-    right = sum(np.asarray(confidence[k]["correct"]) for k in keys)
-    wrong = sum(np.asarray(confidence[k]["wrong"]) for k in keys)
-    edges = np.linspace(0, 1, bins + 1)
-    return pd.DataFrame({"low": edges[:-1], "high": edges[1:], "right": right, "wrong": wrong})
 
 
 PAGE = Page("job", "Job (sharded output)", 90, render, context=False)
