@@ -104,7 +104,7 @@ class DataSpec:
     def name(self) -> str:
         """A short display name: the file or folder name, and the split."""
         base = "FER-Synth" if self.data == SYNTH else \
-            f"FER-Synth ({self.data[6:]} faces)" if self.is_synth() else Path(self.data).name
+            f"FER-Synth ({self.data.removeprefix(SYNTH + ':')} faces)" if self.is_synth() else Path(self.data).name
         return f"{base} [{self.split}]" if self.split else base
 
 
