@@ -88,7 +88,7 @@ def scorecam(forward: nn.Module, x: torch.Tensor, targets: torch.Tensor | None,
     return _cam("ScoreCAM", forward, x, targets, layer, batch_size=SCORE_BATCH)
 
 
-SCORE_BATCH = 256  # masked faces per forward pass in Score-CAM
+SCORE_BATCH = 64  # masked faces per forward pass in Score-CAM
 
 
 def _batched_scorecam(cam: object, input_tensor: torch.Tensor, target_layer: nn.Module,

@@ -172,7 +172,8 @@ def fused_copy(model: nn.Module) -> nn.Module:
     from .incremental import trace
 
     net, card = getattr(model, "net", None), getattr(model, "card", None)
-    graph = trace(net) if isinstance(model, FERModel) and net is not None else None
+    keep = frozenset({card.cam_layer} if getattr(card, "cam_layer", None) else ())
+    graph = trace(net, keep) if isinstance(model, FERModel) and net is not None else None
     if graph is None:
         return model
     return FERModel(graph, card).eval().to(memory_format=torch.channels_last)
@@ -186,7 +187,7 @@ def _probs(model: nn.Module, x: torch.Tensor, targets: torch.Tensor, batch: int)
 
 
 def _curves(model: nn.Module, x: torch.Tensor, orders: torch.Tensor, targets: torch.Tensor,
-            steps: int, baseline: float, chunk: int = 16, batch: int = 256) -> torch.Tensor:
+            steps: int, baseline: float, chunk: int = 16, batch: int = 64) -> torch.Tensor:
     """Deletion and insertion curves of every order: O x N x 2 x (steps + 1) target
     probabilities (``orders``: O x N x HW pixel orders, most salient first). The end points
     (the face itself, the grey face) are shared by every order and computed once; the inner

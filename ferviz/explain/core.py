@@ -114,20 +114,27 @@ def score_output(logits: torch.Tensor, score: str, contrast: int | None) -> torc
 
 @contextlib.contextmanager
 def prepared(model: nn.Module, device: torch.device) -> Iterator[nn.Module]:
-    """Eval mode on ``device`` with non-inplace ReLUs (gradient hooks need them); restores
-    mode, device and ReLUs on exit, and lets every error through."""
+    """Eval mode on ``device`` with non-inplace ReLUs (gradient hooks need them) and frozen
+    parameters (explanations need gradients of the input only: no weight gradients are
+    computed); restores mode, device, ReLUs and parameters on exit, and lets every error
+    through."""
     was_training = model.training
     param = next(model.parameters(), None)
     home = param.device if param is not None else torch.device("cpu")
     inplace = [m for m in model.modules() if isinstance(m, nn.ReLU) and m.inplace]
+    trained = [p for p in model.parameters() if p.requires_grad]
     try:
         for m in inplace:
             m.inplace = False
+        for p in trained:
+            p.requires_grad_(False)
         yield model.to(device).eval()
     finally:
         model.to(home).train(was_training)
         for m in inplace:
             m.inplace = True
+        for p in trained:
+            p.requires_grad_(True)
 
 
 @contextlib.contextmanager

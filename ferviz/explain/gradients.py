@@ -19,7 +19,7 @@ def integrated_gradients(forward: nn.Module, x: torch.Tensor, targets: torch.Ten
 
     attr = IntegratedGradients(forward).attribute(
         x.requires_grad_(), baselines=baseline, target=targets, n_steps=n_steps,
-        internal_batch_size=max(len(x), 256))
+        internal_batch_size=max(len(x), 64))
     return attr.sum(1)
 
 

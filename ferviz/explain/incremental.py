@@ -32,15 +32,43 @@ POINTWISE = (nn.BatchNorm2d, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, n
 _ADD = (operator.add, operator.iadd, torch.add)
 
 
-def trace(net: nn.Module) -> torch.fx.GraphModule | None:
-    """``net`` as an fx graph with batch norms folded (a copy), or None where fx cannot
-    trace it (data-dependent control flow)."""
+def trace(net: nn.Module, keep: frozenset[str] = frozenset()) -> torch.fx.GraphModule | None:
+    """``net`` as an fx graph with batch norms folded and every ReLU that feeds only a max
+    pooling moved behind it (a copy), or None where fx cannot trace it (data-dependent
+    control flow). Layers named in ``keep`` (whose activation is read, such as a CAM layer)
+    stay where they are."""
     from torch.fx.experimental.optimization import fuse
 
     try:
-        return fuse(net.eval(), inplace=False)
+        graph = fuse(net.eval(), inplace=False)
     except Exception:  # noqa: BLE001 - any tracing failure means: no incremental path
         return None
+    return _pool_first(graph, keep)
+
+
+def _pool_first(gm: torch.fx.GraphModule, keep: frozenset[str]) -> torch.fx.GraphModule:
+    """Rewrite ReLU -> max pooling as max pooling -> ReLU: the same values and gradients
+    (max commutes with a non-decreasing function), with the ReLU on a map 4x smaller, where
+    the memory traffic of a ReLU on the full map is a large share of a small net's time."""
+    modules = dict(gm.named_modules())
+
+    def is_a(node: torch.fx.Node, kind: type) -> bool:
+        return node.op == "call_module" and type(modules[node.target]) is kind
+
+    for relu in list(gm.graph.nodes):
+        if not is_a(relu, nn.ReLU) or relu.target in keep or len(relu.users) != 1:
+            continue
+        pool = next(iter(relu.users))
+        if not is_a(pool, nn.MaxPool2d) or pool.target in keep or pool.args != (relu,) or \
+                pool.kwargs:
+            continue
+        pool.replace_input_with(relu, relu.args[0])
+        pool.replace_all_uses_with(relu)
+        relu.args = (pool,)
+        pool.append(relu)
+    gm.graph.lint()
+    gm.recompile()
+    return gm
 
 
 # ---- geometry of one axis -------------------------------------------------------------------
