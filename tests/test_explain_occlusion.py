@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ferviz.explain import incremental
+from ferviz.explain import blocks, incremental
 from ferviz.explain.core import Scored
 from ferviz.explain.occlusion import occlusion
 from ferviz.models import zoo
@@ -43,11 +43,27 @@ def _naive_crop(base, block, wy, wx, ly, lx):
 def test_strided_crops_equal_crops_per_position(k, s, pad):
     torch.manual_seed(0)
     offsets = tuple(min(r, 40) for r in range(0, 45, 4))  # 11 blocks of 8 in 48, as occlusion
-    axis = incremental.Axis(offsets, 8, 48)
+    axis = blocks.Axis(offsets, 8, 48)
     base = torch.randn(2, 3, 48 + 2 * pad, 48 + 2 * pad).contiguous(
         memory_format=torch.channels_last)
     block = torch.randn(len(offsets), len(offsets), 2, 3, 8, 8)
     _, length, windows = axis.step(k, s, pad, pad)
-    assert len(incremental._runs(windows)) < len(windows)  # strided copies, not per position
-    got = incremental._crop(base, block, windows, windows, length, length)
+    assert len(blocks.runs(windows)) < len(windows)  # strided copies, not per position
+    got = blocks.crop(base, block, windows, windows, length, length)
     assert torch.equal(got, _naive_crop(base, block, windows, windows, length, length))
+
+
+@pytest.mark.parametrize("k, pad, size", [(5, 2, 48), (4, 0, 48), (7, 3, 30), (5, 0, 27)])
+def test_convolution_by_its_change_equals_recomputing_the_block(k, pad, size):
+    """A stride-1 convolution taken by its change (transposed convolution of the block's
+    difference) gives the occluded maps of recomputing every occluded copy in full."""
+    torch.manual_seed(k)
+    conv = torch.nn.Conv2d(3, 6, k, padding=pad)
+    base = torch.randn(2, 3, size, size).contiguous(memory_format=torch.channels_last)
+    rows = list(range(0, size - 6 + 1, 4))
+    start = incremental.first_block(base, rows, rows, 6, torch.tensor(0.3))
+    geom = incremental._geometry(conv)
+    assert incremental._spreads(conv, start, *geom)
+    got = start.spread(conv, *geom).full()
+    assert torch.allclose(got, conv(start.full()), atol=1e-5)
+    assert torch.allclose(got, start.windowed(conv, geom).full(), atol=1e-5)
