@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .data.detectors import NAMES
 from .errors import FervizError
 from .explain.photo import DEFAULT_METHODS, FaceResult, explain_photo, output_paths
 from .explain.registry import get_method
@@ -48,6 +49,9 @@ class SaliencyRun:
             out.append(f"   regions: {f.regions} ({f.regions_why})")
             for m in f.maps:
                 out.append(f"   {f.maps[m].titles()[0]}: " + "; ".join(f.caption(m, False)))
+        detectors = sorted({f.found.detector for f in self.faces if f.found is not None})
+        if detectors:
+            out.append("faces found by " + " and ".join(NAMES[d] for d in detectors))
         if self.overview:
             out.append(f"faces numbered in {self.overview}")
         if self.dropped:

@@ -1,14 +1,16 @@
-"""Single photos: the faces OpenCV's Haar cascades find, where they are, how sure the detector
-is, and only faces.
+"""Single photos: the faces a detector finds, where they are, how sure it is, and only
+faces.
 
-Detection: the frontal-face cascade with its final-stage level weights as the confidence
-(``detectMultiScale3(outputRejectLevels=True)``); then, unless ``all_faces``, boxes much
-smaller than the largest face (side below ``MIN_RELATIVE_SIDE`` of it) are dropped, and so
-are weak boxes (level weight below ``MIN_SCORE_NO_EYES``) in which the eye cascade finds no
-eye (the largest face is always kept). Two eyes
-level the face: the photo is rotated about the face's centre so the eyes lie on one row
-before the 48x48 crop (FER2013's faces are aligned that way). No weights are downloaded:
-both cascades ship inside ``opencv-python`` (``cv2.data``).
+Detection (:mod:`ferviz.data.detectors`): dlib's MMOD CNN when the ``landmarks`` extra is
+installed (confidence = its score; every box dlib returns is kept: on composed photos it put
+no box on any distractor, while real faces scored from 0.15 up, so a higher threshold only
+lost faces; bench/bench_detector.py), else OpenCV's Haar cascade (confidence = its
+final-stage level weight). Then, unless ``all_faces``, boxes much smaller than the largest
+face (side below ``MIN_RELATIVE_SIDE`` of it) are dropped, and so are Haar boxes weaker than
+``MIN_SCORE_NO_EYES`` in which the eye cascade finds no eye (the largest face is always
+kept). Two eyes (MMOD: dlib's 5-point model; Haar: the eye cascade) level the face: the
+photo is rotated about the face's centre so the eyes lie on one row before the 48x48 crop
+(FER2013's faces are aligned that way). No weights are downloaded.
 
 With the ``landmarks`` extra, each face also gets dlib's 68 landmarks, fitted on the levelled
 photo at full resolution and mapped into its 48x48 crop (:mod:`ferviz.data.landmarks`).
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FervizError, shown
+from . import detectors as det
 from . import landmarks as lm
 from .images import face_square, is_face_crop, read_gray, to_face
 from .records import Records
@@ -33,25 +36,27 @@ DETECT_MODES = ("auto", "always", "never")
 MIN_RELATIVE_SIDE = 0.5  # boxes with a side below this share of the largest face's are dropped
 MIN_SCORE_NO_EYES = 3.0  # a box with no eye in it needs at least this Haar level weight
 MAX_TILT = 30.0  # degrees: a steeper eye line is taken as a wrong eye pair, not a tilt
-Box = tuple[int, int, int, int]
+Box = det.Box
 
 
 @dataclass(frozen=True)
 class FoundFace:
     """One detected face: ``box`` (x, y, w, h) in the photo, the detector's confidence
-    (Haar level weight; higher is surer), the eye centres found in it (photo coordinates),
-    and the rotation applied before cropping (degrees, counter-clockwise)."""
+    (MMOD score or Haar level weight; higher is surer), the eye centres found in it (photo
+    coordinates), the rotation applied before cropping (degrees, counter-clockwise) and
+    which detector found it (``mmod`` or ``haar``)."""
 
     box: Box
     score: float
     eyes: tuple[tuple[float, float], ...] = ()
     angle: float = 0.0
+    detector: str = "haar"
 
     def to_dict(self) -> dict[str, Any]:
         x, y, w, h = self.box
         return {"box": {"x": x, "y": y, "w": w, "h": h}, "detector_score": round(self.score, 3),
                 "eyes": [[round(a, 1), round(b, 1)] for a, b in self.eyes],
-                "rotation_degrees": round(self.angle, 2)}
+                "rotation_degrees": round(self.angle, 2), "detector": self.detector}
 
 
 @dataclass(frozen=True)
@@ -68,47 +73,25 @@ class Photo:
     landmarks: list[lm.Landmarks | None] = field(default_factory=list)
 
 
-def _cascade(name: str):
-    import cv2
-
-    return cv2.CascadeClassifier(cv2.data.haarcascades + name)
-
-
-def find_faces(gray: np.ndarray, all_faces: bool = False, min_size: int = 30
-               ) -> tuple[list[FoundFace], int]:
+def find_faces(gray: np.ndarray, all_faces: bool = False, min_size: int = 30,
+               detector: str | None = None) -> tuple[list[FoundFace], int]:
     """Faces in a grayscale photo, largest first, and how many boxes were dropped as
-    unlikely faces (see the module docstring)."""
-    import cv2
-
-    eq = cv2.equalizeHist(gray)
-    boxes, _, weights = _cascade("haarcascade_frontalface_default.xml").detectMultiScale3(
-        eq, scaleFactor=1.1, minNeighbors=5, minSize=(min_size, min_size),
-        outputRejectLevels=True)
-    found = sorted((FoundFace(tuple(int(v) for v in b), float(s), _eyes(eq, b))
-                    for b, s in zip(boxes, np.ravel(weights))), key=lambda f: -f.box[2] * f.box[3])
+    unlikely faces (see the module docstring); ``detector`` as :func:`.detectors.choose`."""
+    name = det.choose(detector)
+    if name == "haar":
+        raw = det.haar(gray, min_size)
+    else:
+        raw = det.mmod(gray, upsample=all_faces)
+        if not raw and not all_faces:
+            raw = det.mmod(gray, upsample=True)
+    found = sorted((FoundFace(b, s, e, detector=name) for b, s, e in raw
+                    if b[2] >= min_size), key=lambda f: -f.box[2] * f.box[3])
     if all_faces or not found:
         return found, 0
     side = max(f.box[2] for f in found)
     kept = [found[0]] + [f for f in found[1:] if f.box[2] >= MIN_RELATIVE_SIDE * side and
-                         (f.eyes or f.score >= MIN_SCORE_NO_EYES)]
+                         (name == "mmod" or f.eyes or f.score >= MIN_SCORE_NO_EYES)]
     return kept, len(found) - len(kept)
-
-
-def _eyes(eq: np.ndarray, box: Any) -> tuple[tuple[float, float], ...]:
-    """Eye centres the eye cascade finds in the upper 60% of a face box (at most two: the
-    largest in each half of the box)."""
-    x, y, w, h = (int(v) for v in box)
-    top = eq[y:y + int(h * 0.6), x:x + w]
-    eyes = _cascade("haarcascade_eye.xml").detectMultiScale(
-        top, scaleFactor=1.1, minNeighbors=3, minSize=(max(8, w // 10),) * 2,
-        maxSize=(w // 2,) * 2)
-    best: dict[bool, tuple[int, float, float]] = {}
-    for ex, ey, ew, eh in (tuple(int(v) for v in e) for e in eyes):
-        cx, cy = x + ex + ew / 2, y + ey + eh / 2
-        right_half = cx >= x + w / 2
-        if ew * eh > best.get(right_half, (0, 0.0, 0.0))[0]:
-            best[right_half] = (ew * eh, cx, cy)
-    return tuple((cx, cy) for _, (_, cx, cy) in sorted(best.items()))
 
 
 def aligned_square(gray: np.ndarray, face: FoundFace) -> tuple[np.ndarray, float, Box]:
@@ -132,15 +115,16 @@ def aligned_square(gray: np.ndarray, face: FoundFace) -> tuple[np.ndarray, float
 
 
 def read_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = False,
-               landmarks: bool = True) -> Photo:
+               landmarks: bool = True, detector: str | None = None) -> Photo:
     """The faces in one image, largest first, labels unknown.
 
     Args:
         detect: ``auto`` (images up to 96x96 are taken as face crops), ``always`` or ``never``
             (the whole image is the face).
-        all_faces: keep every box the cascade returns.
+        all_faces: keep every box the detector returns.
         landmarks: fit each face's landmarks (when the ``landmarks`` extra is installed; a
             whole-image face is fitted as an aligned crop, on :data:`~.landmarks.CROP_BOX`).
+        detector: ``auto``, ``mmod`` or ``haar`` (:func:`.detectors.choose`).
 
     Raises:
         FervizError: unreadable image, or no face found.
@@ -159,7 +143,7 @@ def read_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = 
         marks = [lm.fit(gray, (x * w / 48, y * h / 48, bw * w / 48, bh * h / 48))
                  if fit else None]
     else:
-        found, dropped = find_faces(gray, all_faces)
+        found, dropped = find_faces(gray, all_faces, detector=detector)
         if not found:
             raise FervizError(f"{shown(path)}: no face found; pass --no-detect to treat the "
                               "whole image as one face")
