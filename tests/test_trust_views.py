@@ -129,3 +129,27 @@ def test_dashboard_pages_show_the_badges(untrained, tmp_path, monkeypatch):
     photo.run()
     assert trust(photo) == {FAILING: "fail"}
     assert any("sanity FAIL" in w.value for w in photo.warning)
+
+
+def test_report_console_script_runs_the_checks_with_check(untrained, tmp_path):
+    """``ferviz report --check`` (the installed script) runs the checks and shows the failing
+    verdict beside every map; a later report without it reads the cached verdicts."""
+    import os
+    import subprocess
+
+    _, path = untrained
+    env = {**os.environ, "FERVIZ_CACHE": str(tmp_path / "cache")}
+
+    def ferviz_report(out: str, *extra: str) -> str:
+        done = subprocess.run(
+            ["ferviz", "report", "-m", str(path), "-d", "synth", "--split", "test",
+             "--saliency", FAILING, "--top", "2", "--max-saliency", "4", "-o",
+             str(tmp_path / out), *extra], capture_output=True, text=True, env=env,
+            timeout=600)
+        assert done.returncode == 0, done.stderr
+        return (tmp_path / out).read_text()
+
+    badge = f'alt="{FAILING} saliency"><br>{FAILING}<br><span class="badge fail"'
+    checked = ferviz_report("checked.html", "--check")
+    assert checked.count(badge) > 0 and "trust not checked" not in checked
+    assert ferviz_report("cached.html").count(badge) == checked.count(badge)

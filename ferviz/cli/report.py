@@ -33,12 +33,17 @@ def report(model: ModelSpec, data: DataSpec, compare: Optional[ModelSpec],
            max_saliency: Annotated[int, typer.Option(
                help="Most gallery faces to explain.")] = 100,
            spread: Annotated[float, typer.Option(
-               help="Ambiguous: the 3 likeliest emotions within this much.")] = 0.10) -> None:
+               help="Ambiguous: the 3 likeliest emotions within this much.")] = 0.10,
+           check: Annotated[bool, typer.Option(
+               "--check", help="Run (or read cached) trust checks of the saliency methods on "
+               "a sample of 256 of the faces; their badges stand beside every map (without "
+               "it: verdicts cached by an earlier run, else 'trust not checked').")] = False
+           ) -> None:
     """Write the self-contained HTML error report of a model on a data set."""
     methods = tuple(s.strip() for s in saliency.split(",") if s.strip() and s.strip() != "none")
     path = tasks.report(model, data, out, force, compare, compare_preds, tta, top_k=top,
                         per_cell=per_cell, max_saliency=max_saliency, spread=spread,
-                        saliency=methods)
+                        saliency=methods, trust=check)
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
