@@ -81,9 +81,7 @@ def find_faces(gray: np.ndarray, all_faces: bool = False, min_size: int = 30,
     if name == "haar":
         raw = det.haar(gray, min_size)
     else:
-        raw = det.mmod(gray, upsample=all_faces)
-        if not raw and not all_faces:
-            raw = det.mmod(gray, upsample=True)
+        raw = det.mmod_checked(gray, upsample=all_faces)
     found = sorted((FoundFace(b, s, e, detector=name) for b, s, e in raw
                     if b[2] >= min_size), key=lambda f: -f.box[2] * f.box[3])
     if all_faces or not found:
