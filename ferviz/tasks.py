@@ -198,6 +198,7 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
            compare: ModelSpec | None = None, compare_preds: Path | None = None,
            tta: bool = False, **options: Any) -> Path:
     """Build and write the self-contained HTML report; returns its path."""
+    from .data.source_landmarks import fit_records
     from .report import Options, build_html, default_path, write_report
     from .report.saliency import check_methods
 
@@ -222,7 +223,7 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
         (f" [{ds.split}]" if ds.split else "")
     html = build_html(df, records.images(), model=m, model_card=m.card.to_dict(),
                       data_info=info, compare=other, compare_name=other_name, options=opts,
-                      title=title)
+                      title=title, fit=lambda rows: fit_records(records.select(rows)))
     return write_report(html, out, force=force)
 
 

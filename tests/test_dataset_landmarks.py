@@ -152,3 +152,15 @@ def test_cli_says_which_regions_it_used(folder):
         {"used": "mixed", "faces": 14, "landmarks": 4, "fixed_boxes": 10}
     assert got["classes"]["happy"]["n"] == 5 and "mouth" in got["classes"]["area"]
 
+
+
+@needs_dlib
+def test_the_report_region_table_says_which_regions_it_read(folder, tmp_path):
+    from ferviz import tasks
+    from ferviz.specs import DataSpec, ModelSpec
+
+    path = tasks.report(ModelSpec("fer_synth_cnn"), DataSpec(str(folder)), tmp_path / "r.html",
+                        saliency=("gradcam",), regions_per_class=14)
+    html = path.read_text()
+    note = html[html.index('<p class="region-note">'):].split("</p>")[0]
+    assert "regions: 68-landmark regions for 4 of 14 faces, fixed boxes for the rest" in note
