@@ -112,6 +112,9 @@ def test_fits_are_cached_per_file_and_refitted_when_the_file_changes(folder, tmp
     Image.fromarray(np.zeros((320, 320), np.uint8)).save(target)  # another image, old face
     i = [Path(p).name for p in records.paths].index("astro_320.png")
     assert sl.fit_records(records, quiet=True)[i] == sl.CHANGED
+    fresh = load_folder(copy)  # decodes the new image: the stale answer was not cached
+    refit = sl.fit_records(fresh, quiet=True)[i]  # a black image: fitted, refused
+    assert not isinstance(refit, str) and not refit.reliable
 
 
 def test_without_the_extra_every_face_keeps_the_boxes_and_says_so(folder, monkeypatch):

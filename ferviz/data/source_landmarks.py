@@ -88,7 +88,8 @@ def fit_records(records, quiet: bool | None = None, cache: bool = True) -> list[
         known[keys[i]] = fit_file(paths[i], faces[i])
     if missing and cache:
         current = {k[0] for k in keys}
-        _write(store, {k: f for k, f in known.items() if k in set(keys) or k[0] not in current})
+        _write(store, {k: f for k, f in known.items()  # a stale face is not the file's
+                       if (k in set(keys) or k[0] not in current) and f != CHANGED})
     return [known[k] for k in keys]
 
 
