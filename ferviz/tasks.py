@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .data.records import Records
+    from .explain.face_masks import RegionsUsed
     from .models.fermodel import FERModel
 
 HALF_TOLERANCE = 0.001  # float16 weights are kept only if accuracy moves by at most 0.1 point
@@ -197,6 +198,7 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
            compare: ModelSpec | None = None, compare_preds: Path | None = None,
            tta: bool = False, **options: Any) -> Path:
     """Build and write the self-contained HTML report; returns its path."""
+    from .data.source_landmarks import fit_records
     from .report import Options, build_html, default_path, write_report
     from .report.saliency import check_methods
 
@@ -221,7 +223,7 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
         (f" [{ds.split}]" if ds.split else "")
     html = build_html(df, records.images(), model=m, model_card=m.card.to_dict(),
                       data_info=info, compare=other, compare_name=other_name, options=opts,
-                      title=title)
+                      title=title, fit=lambda rows: fit_records(records.select(rows)))
     return write_report(html, out, force=force)
 
 
@@ -253,12 +255,17 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def regions(ms: ModelSpec, ds: DataSpec, method: str, target: str, by: str,
-            limit: int | None, regions_file: Path | None) -> tuple[pd.DataFrame, str, float]:
+            limit: int | None, regions_file: Path | None
+            ) -> tuple[pd.DataFrame, str, float, RegionsUsed]:
     """Mean share of attribution per face region and class; returns the table, the target
-    used and the seconds spent explaining."""
+    used, the seconds spent explaining and which regions were used
+    (:class:`~ferviz.explain.face_masks.RegionsUsed`): per face its own landmark regions
+    where they were fitted reliably on a large enough source image, else the fixed boxes."""
     import numpy as np
 
+    from .data.source_landmarks import fit_records
     from .explain import explain
+    from .explain.face_masks import choose
     from .explain.regions import class_table, load_regions
     from .labels import EMOTIONS
 
@@ -276,13 +283,14 @@ def regions(ms: ModelSpec, ds: DataSpec, method: str, target: str, by: str,
         if known.any():
             raise FervizError("some faces have no label; use --target pred")
         target = "pred"
+    faces, used = choose(None if spec else fit_records(records), len(records), spec)
     maps = explain(m, records, target=target, method=method, progress=len(records) > 256)
     if by == "true" and known.all():
         classes = records.labels
     else:
         classes = predictions(m, records)["pred"].map(
             {e: i for i, e in enumerate(EMOTIONS)}).to_numpy(np.int64)
-    return class_table(maps.maps, classes, spec), target, maps.seconds
+    return class_table(maps.maps, classes, spec, faces), target, maps.seconds, used
 
 
 def saliency(image: Path, ms: ModelSpec | None, methods: list[str] | None, target: str,

@@ -51,3 +51,23 @@ def test_override_and_errors(tmp_path):
     path.write_text("[1, 2]")
     with pytest.raises(FervizError, match="not a regions file"):
         load_regions(path)
+
+
+def test_per_face_regions_mix_with_the_fixed_boxes():
+    from ferviz.explain.regions import face_share_array
+
+    own = {k: np.zeros((48, 48), bool) for k in REGIONS}
+    own["mouth"][40:48, :] = True  # this face's mouth is the bottom band
+    maps = np.zeros((2, 48, 48))
+    maps[:, 44:48, 20:28] = 1  # inside the fixed chin box, inside this face's own mouth
+    shares, cols = face_share_array(maps, [own, None])
+    assert cols == [*REGIONS, "other"]
+    assert shares[0, cols.index("mouth")] == 1 and shares[1, cols.index("chin")] == 1
+    table = class_table(maps, [3, 3], faces=[own, None])
+    assert table.loc["happy", "mouth"] == 0.5 and table.loc["happy", "chin"] == 0.5
+    assert table.loc["area", "mouth"] == pytest.approx(
+        (8 * 48 / 48 ** 2 + area_shares()["mouth"]) / 2)
+    with pytest.raises(FervizError, match="1 per-face regions for 2 maps"):
+        face_share_array(maps, [None])
+    with pytest.raises(FervizError, match="expected"):
+        face_share_array(maps, [{"top": [(0, 24, 0, 48)]}, None])

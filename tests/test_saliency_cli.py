@@ -63,7 +63,8 @@ def test_regions_command(synth_test):
                                    "--split", "test", "--limit", "30", "-x", "gradcam"])
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
-    assert "mouth" in lines[1] and lines[-1].startswith("area")
+    assert lines[1].startswith("regions: fixed boxes") and "mouth" in lines[2]
+    assert lines[-1].startswith("area")
     bad = CliRunner().invoke(app, ["regions", "-m", "fer_synth_cnn", "-d", "synth",
                                    "--limit", "5", "-x", "lime"])
     assert bad.exit_code != 0

@@ -103,14 +103,16 @@ def regions(model: ModelSpec, data: DataSpec,
     the ``area`` row is what an uninformative map would give."""
     import numpy as np
 
-    table, target, seconds = tasks.regions(model, data, method, target, by, limit,
-                                           regions_file)
+    table, target, seconds, used = tasks.regions(model, data, method, target, by, limit,
+                                                 regions_file)
     if as_json:
-        typer.echo(table.to_json(orient="index", indent=1))
+        rows = json.loads(table.to_json(orient="index"))
+        typer.echo(json.dumps({"regions": used.to_dict(), "classes": rows}, indent=1))
         return
     typer.echo(f"{model.name()} on {data.name()}: {method}, target {target}, "
                f"{int(table['n'].sum())} faces, {seconds:.1f} s; mean share of attribution "
                "per region (%)")
+    typer.echo(used.line())
     shown = table.drop(columns="n") * 100
     shown.insert(0, "n", table["n"])
     typer.echo(shown.to_string(float_format=lambda v: f"{v:.1f}",

@@ -94,20 +94,54 @@ def share_array(maps: np.ndarray, masks: Mapping[str, np.ndarray]) -> np.ndarray
     return np.divide(sums, total, out=np.full_like(sums, np.nan), where=total > 0)
 
 
-def region_shares(maps: np.ndarray, regions: RegionSpec | None = None):
+def face_share_array(maps: np.ndarray, faces: Sequence[RegionSpec | None] | None = None,
+                     regions: RegionSpec | None = None) -> tuple[np.ndarray, list[str]]:
+    """N x R shares (as :func:`share_array`) where each face may have its own regions.
+
+    Args:
+        faces: per map, that face's regions (e.g. :func:`landmark_masks`), or None for
+            ``regions`` (default: the fixed boxes). Every face's regions need the same names.
+
+    Returns:
+        The shares and the column names (the regions, then ``other``).
+
+    Raises:
+        FervizError: faces whose regions have other names, or a list of another length.
+    """
+    maps = np.asarray(maps)
+    size = maps.shape[1:]
+    shared = region_masks(regions, size)
+    faces = [None] * len(maps) if faces is None else list(faces)
+    if len(faces) != len(maps):
+        raise FervizError(f"{len(faces)} per-face regions for {len(maps)} maps")
+    out = np.empty((len(maps), len(shared)))
+    plain = [i for i, f in enumerate(faces) if f is None]
+    if plain:
+        out[plain] = share_array(maps[plain], shared)
+    for i in (i for i, f in enumerate(faces) if f is not None):
+        own = region_masks(faces[i], size)
+        if list(own) != list(shared):
+            raise FervizError(f"face {i}: regions {', '.join(own)}; expected "
+                              f"{', '.join(shared)}")
+        out[i] = share_array(maps[i:i + 1], own)[0]
+    return out, list(shared)
+
+
+def region_shares(maps: np.ndarray, regions: RegionSpec | None = None,
+                  faces: Sequence[RegionSpec | None] | None = None):
     """Per-image share of attribution per region (rows sum to 1 with ``other``).
 
     Args:
         maps: N x H x W saliency maps (``SaliencyMaps.maps``); negative values count as 0.
+        faces: per-face regions, as :func:`face_share_array`.
 
     Returns:
         DataFrame, N rows, one column per region and ``other``.
     """
     import pandas as pd
 
-    maps = np.asarray(maps)
-    masks = region_masks(regions, maps.shape[1:])
-    return pd.DataFrame(share_array(maps, masks), columns=list(masks))
+    shares, cols = face_share_array(maps, faces, regions)
+    return pd.DataFrame(shares, columns=cols)
 
 
 def area_shares(regions: RegionSpec | None = None, size: tuple[int, int] = (48, 48)
@@ -117,19 +151,24 @@ def area_shares(regions: RegionSpec | None = None, size: tuple[int, int] = (48, 
 
 
 def class_table(maps: np.ndarray, classes: Sequence[int] | np.ndarray,
-                regions: RegionSpec | None = None):
+                regions: RegionSpec | None = None,
+                faces: Sequence[RegionSpec | None] | None = None):
     """Mean region shares per class (rows: emotions present, then ``area``), with ``n``.
 
     Args:
         classes: class index per map (the true or predicted emotion).
+        faces: per-face regions, as :func:`face_share_array`; the ``area`` row is then the
+            mean over the faces of what a uniform map gives with each face's regions.
     """
-    df = region_shares(maps, regions)
+    maps = np.asarray(maps)
+    df = region_shares(maps, regions, faces)
     cols = list(df.columns)
+    uniform, _ = face_share_array(np.ones_like(maps, np.float64), faces, regions)
     df["class"] = [EMOTIONS[int(c)] for c in classes]
     table = df.groupby("class", sort=False)[cols].mean()
     table["n"] = df.groupby("class", sort=False).size()
     table = table.reindex([e for e in EMOTIONS if e in table.index])
-    table.loc["area"] = {**area_shares(regions, np.asarray(maps).shape[1:]), "n": np.nan}
+    table.loc["area"] = {**dict(zip(cols, uniform.mean(0))), "n": np.nan}
     return table
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,7 +89,8 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
                model_card: Mapping[str, Any] | None = None,
                data_info: Mapping[str, Any] | None = None,
                compare: pd.DataFrame | None = None, compare_name: str = "second model",
-               options: Options = Options(), title: str | None = None) -> str:
+               options: Options = Options(), title: str | None = None,
+               fit: Callable[[list[int]], Sequence[Any]] | None = None) -> str:
     """The report as one HTML string.
 
     Args:
@@ -100,6 +101,9 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
         data_info: what to say about the data (name, split, ...).
         compare: a second predictions table on the same faces.
         compare_name: what to call it.
+        fit: landmarks of the faces at given rows, or why none
+            (:func:`ferviz.data.source_landmarks.fit_records`): the region table reads the
+            reliable ones with their own regions.
 
     Raises:
         FervizError: on faces that do not match the table, or tables on different faces.
@@ -113,7 +117,7 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
     tops = sections.top_rows(df, options)
     sal = compute(model, faces, [r for rows in tops.values() for r in rows][:options.max_saliency],
                   list(options.saliency), sections.region_rows(df, options.regions_per_class),
-                  options.trust)
+                  options.trust, fit)
     gallery = Gallery.of(df, faces, sal.overlays, name)
     ctx = {
         "title": title or f"{name} error report",

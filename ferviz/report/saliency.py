@@ -3,7 +3,7 @@ package (or :mod:`ferviz.viz.overlays`) cannot be imported."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,13 +40,15 @@ class Saliency:
     first), ``badge`` (:func:`ferviz.explain.trust.badge` of the method), ``warning`` (an
     evidence flag, or the method failed its trust check) and the JSON ``evidence`` of
     :class:`ferviz.explain.evidence.Evidence`. ``trust`` holds the badge of every method
-    that made maps, with the verdict's numbers when it was checked."""
+    that made maps, with the verdict's numbers when it was checked. ``region_note`` says
+    which regions the table was read with (:meth:`ferviz.explain.face_masks.RegionsUsed.line`)."""
 
     overlays: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
     evidence: dict[int, list[dict]] = field(default_factory=dict)
     trust: dict[str, dict] = field(default_factory=dict)
     regions: pd.DataFrame | None = None
     region_method: str = ""
+    region_note: str = ""
     note: str | None = None
 
 
@@ -72,9 +74,12 @@ def check_methods(methods: Sequence[str]) -> None:
 
 
 def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int], methods: Sequence[str],
-            region_rows: dict[str, Sequence[int]], check: bool = False) -> Saliency:
+            region_rows: dict[str, Sequence[int]], check: bool = False,
+            fit: Callable[[list[int]], Sequence] | None = None) -> Saliency:
     """Overlays of ``rows`` (explaining the predicted class) for each method, and the mean
-    region shares per class of the first method that works over ``region_rows``; with the
+    region shares per class of the first method that works over ``region_rows`` (each face
+    read with its own landmark regions where ``fit``, given face rows, returns reliable
+    landmarks for it, as :func:`ferviz.data.source_landmarks.fit_records`); with the
     trust verdict of each method on these faces (:func:`ferviz.explain.trust.verdicts`):
     computed when ``check``, else read from the cache (``ferviz checks`` on the same faces
     fills it), else "not checked".
@@ -89,20 +94,23 @@ def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int
     if reason or model is None or faces is None:
         return Saliency(note=reason or "saliency needs the model and the face images")
     from ..explain import explain
+    from ..explain.face_masks import choose
     from ..explain.regions import class_table
     from ..viz.overlays import overlay
 
     check_methods(methods)
     rows = list(dict.fromkeys(int(r) for r in rows))
     picked = [(i, int(r)) for i, c in enumerate(EMOTIONS) for r in region_rows.get(c, ())]
-    out, failed = Saliency(), []
+    own, used = choose(fit([r for _, r in picked]) if fit and picked else None, len(picked))
+    out, failed = Saliency(region_note=used.line()), []
     for method in methods:
         try:
             maps = explain(model, faces[rows], target="pred", method=method) if rows else None
             if picked and out.regions is None:
                 shares = explain(model, faces[[r for _, r in picked]], target="pred",
                                  method=method).maps
-                out.regions, out.region_method = class_table(shares, [i for i, _ in picked]), method
+                out.regions = class_table(shares, [i for i, _ in picked], faces=own)
+                out.region_method = method
         except FervizError as e:
             failed.append(f"{method} failed on this model ({e})")
             continue
