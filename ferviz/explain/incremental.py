@@ -10,8 +10,8 @@ until it covers its whole map (then it is the occluded maps, no copy) or a layer
 positions (global pooling, linear: the occluded maps are materialised there); from then on
 the graph runs in full. Recomputing a block never costs more than the full layer: its output
 is at most the full map, and its input crop at most the padded map. A stride-1 convolution
-whose changed input block is small beside its output block (a 5x5 kernel on a 6x6 block: a
-10x10 output) is instead taken by its change alone: the unoccluded output plus the
+whose changed input block is at most two thirds of its output block (a 5x5 kernel on a 6x6
+block: a 10x10 output) is instead taken by its change alone: the unoccluded output plus the
 transposed convolution of (block - unoccluded block), which multiplies the changed inputs
 only (convolution is linear). Batch norms are folded into their convolutions first
 (``torch.fx.experimental.optimization.fuse``) and max pooling is moved before the ReLU that
@@ -100,10 +100,11 @@ def _geometry(m: nn.Module) -> tuple[tuple[int, int, int, int], ...] | None:
 
 def _spreads(m: nn.Module, x: Occluded, gy: tuple[int, ...], gx: tuple[int, ...]) -> bool:
     """Whether a convolution is cheaper by its change alone (:meth:`Occluded.spread`): a
-    dense stride-1 one whose block of changed inputs is at most half its output block."""
+    dense stride-1 one whose block of changed inputs is at most two thirds of its output block
+    (measured: 15% faster occlusion on ferplus_cnn than at one half, the same elsewhere)."""
     if not isinstance(m, nn.Conv2d) or m.groups != 1 or tuple(m.stride) != (1, 1):
         return False
-    return 2 * x.ay.size * x.ax.size <= x.ay.step(*gy)[0].size * x.ax.step(*gx)[0].size
+    return 3 * x.ay.size * x.ax.size <= 2 * x.ay.step(*gy)[0].size * x.ax.step(*gx)[0].size
 
 
 def _apply_unpadded(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
