@@ -4,6 +4,7 @@ inside), made a run of equally spaced positions at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -45,6 +46,10 @@ class Axis:
         """Windows placing this axis's blocks inside ``outer``'s (unpadded) blocks."""
         return [self.window(o, a, outer.size) for o, a in zip(outer.offsets, self.offsets)]
 
+    def on_blocks(self) -> list[Window]:
+        """Windows cropping at each block, the block filling its crop."""
+        return [self.window(a, a, self.size) for a in self.offsets]
+
     def window(self, crop: int, block: int, length: int) -> Window:
         dst0, dst1 = max(0, block - crop), min(length, block + self.size - crop)
         src0 = dst0 - (block - crop)
@@ -74,13 +79,14 @@ def runs(windows: list[Window]) -> list[tuple[int, int, int]]:
 
 
 def crop(base: torch.Tensor, block: torch.Tensor, wy: list[Window], wx: list[Window],
-          ly: int, lx: int) -> torch.Tensor:
+         ly: int, lx: int, op: Callable[..., torch.Tensor] | None = None) -> torch.Tensor:
     """Crops of the occluded maps: ``base`` (N x C x H x W) where unchanged, the changed
-    ``block`` (PR x PC x N x C x h x w) inside. Returns PR x PC x N x C x ly x lx,
-    channels-last. Positions in runs of equal steps are copied at once, through strided views
-    of ``base`` (one copy per pair of runs, not per position)."""
-    if block.shape[-2:] == (ly, lx) and all(w[1:] == (0, ly, 0, ly) for w in wy) and \
-            all(w[1:] == (0, lx, 0, lx) for w in wx):
+    ``block`` (PR x PC x N x C x h x w) inside, or with ``op`` (``torch.add``, ``torch.sub``)
+    ``op(block, base)`` inside. Returns PR x PC x N x C x ly x lx, channels-last. Positions in
+    runs of equal steps are copied at once, through strided views of ``base`` (one copy per
+    pair of runs, not per position)."""
+    if op is None and block.shape[-2:] == (ly, lx) and \
+            all(w[1:] == (0, ly, 0, ly) for w in wy) and all(w[1:] == (0, lx, 0, lx) for w in wx):
         return block  # each block fills its crop (non-overlapping pooling, aligned)
     n, c = base.shape[:2]
     out = empty(base, len(wy), len(wx), n, c=c, h=ly, w=lx)
@@ -96,32 +102,13 @@ def crop(base: torch.Tensor, block: torch.Tensor, wy: list[Window], wx: list[Win
             if dy1 <= dy0 or dx1 <= dx0:
                 dst.copy_(crops)
                 continue
-            dst[..., dy0:dy1, dx0:dx1] = block[i0:i1, j0:j1, :, :, sy0:sy1, sx0:sx1]
+            inside = block[i0:i1, j0:j1, :, :, sy0:sy1, sx0:sx1]
+            if op is None:
+                dst[..., dy0:dy1, dx0:dx1] = inside
+            else:
+                op(inside, crops[..., dy0:dy1, dx0:dx1], out=dst[..., dy0:dy1, dx0:dx1])
             for r0, r1, c0, c1 in ((0, dy0, 0, lx), (dy1, ly, 0, lx), (dy0, dy1, 0, dx0),
                                    (dy0, dy1, dx1, lx)):  # the unchanged ring around it
                 if r1 > r0 and c1 > c0:
                     dst[..., r0:r1, c0:c1] = crops[..., r0:r1, c0:c1]
     return out
-
-
-def base_at(base: torch.Tensor, ay: Axis, ax: Axis) -> torch.Tensor:
-    """The unoccluded map under each position's block: PR x PC x N x C x h x w."""
-    return crop(base, base, _bare(ay), _bare(ax), ay.size, ax.size)
-
-
-def _bare(axis: Axis) -> list[Window]:
-    """Windows cropping at each block with nothing placed inside."""
-    return [(a, 0, 0, 0, 0) for a in axis.offsets]
-
-
-def add_into(out: torch.Tensor, change: torch.Tensor, wy: list[Window], wx: list[Window]
-             ) -> None:
-    """Add each position's ``change`` (PR x PC x N x C x ...) into its block of ``out``
-    where ``wy`` x ``wx`` place it, a run of positions at a time."""
-    for i0, i1, _ in runs(wy):
-        _, dy0, dy1, sy0, sy1 = wy[i0]
-        for j0, j1, _ in runs(wx):
-            _, dx0, dx1, sx0, sx1 = wx[j0]
-            if dy1 > dy0 and dx1 > dx0:
-                out[i0:i1, j0:j1, ..., dy0:dy1, dx0:dx1] += \
-                    change[i0:i1, j0:j1, ..., sy0:sy1, sx0:sx1]

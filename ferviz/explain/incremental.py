@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .blocks import Axis, add_into, base_at, crop, empty
+from .blocks import Axis, crop, empty
 
 POINTWISE = (nn.BatchNorm2d, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU,
              nn.Sigmoid, nn.Tanh, nn.Hardswish, nn.Identity, nn.Dropout, nn.Dropout2d)
@@ -163,7 +163,8 @@ class Occluded:
         out_base = m(self.base)
         ay, _, _ = self.ay.step(*gy)
         ax, _, _ = self.ax.step(*gx)
-        delta = (self.block - base_at(self.base, self.ay, self.ax)).flatten(0, 2)
+        delta = crop(self.base, self.block, self.ay.on_blocks(), self.ax.on_blocks(),
+                     self.ay.size, self.ax.size, op=torch.sub).flatten(0, 2)
         weight = m.weight.flip(-1, -2).transpose(0, 1).contiguous(
             memory_format=torch.channels_last)
         change = F.conv_transpose2d(delta, weight)
@@ -173,8 +174,8 @@ class Occluded:
                   ay.full)
         tx = Axis(tuple(a + gx[2] - gx[0] + 1 for a in self.ax.offsets), change.shape[-1],
                   ax.full)
-        out = base_at(out_base, ay, ax)
-        add_into(out, change, ty.windows_in(ay), tx.windows_in(ax))
+        out = crop(out_base, change, ty.windows_in(ay), tx.windows_in(ax), ay.size, ax.size,
+                   op=torch.add)
         return Occluded(out_base, out, ay, ax)
 
     def widened(self, ay: Axis, ax: Axis) -> torch.Tensor:
@@ -209,6 +210,7 @@ def first_block(base: torch.Tensor, rows: list[int], cols: list[int], window: in
     return Occluded(base, block, ay, ax)
 
 
+@torch.no_grad()
 def run_graph(gm: torch.fx.GraphModule, start: Occluded) -> torch.Tensor:
     """The graph's output for every occluded copy, (P * N) x ..., position-major."""
     modules = dict(gm.named_modules())
