@@ -9,8 +9,9 @@ Sets (every one built at run time, nothing stored):
   box (``landmarks.fit_crop``); ``not-a-face``: the FER2013 images FER+ marks "not a face"
   (NF >= 8 of 10 votes), which the check should refuse.
 - ``photo:fer2013``: PrivateTest faces upsampled to 160-220 px and pasted on textured
-  backgrounds, read as photos (Haar detection, levelling, landmarks on the full-resolution
-  square) — the path ``ferviz saliency`` takes.
+  backgrounds, read as photos (photo mode's detector, MMOD with the ``landmarks`` extra or
+  ``$FERVIZ_DETECTOR``; levelling, landmarks on the full-resolution square) — the path
+  ``ferviz saliency`` takes.
 - ``photo:astronaut``: scikit-image's astronaut at 9 scales and tilts on textured
   backgrounds; ``photo:fer-synth``: FER-Synth cartoon faces pasted the same way.
 
