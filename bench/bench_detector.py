@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from ferviz.data import detectors as det
+from ferviz.data.boxes import iou
 from ferviz.data.photos import find_faces
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -111,19 +112,12 @@ def compose(k: int, faces: np.ndarray, patches: list[np.ndarray], seed: int):
     return img, truth
 
 
-def iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0, min(ay + ah, by + bh) - max(ay, by))
-    return w * h / (aw * ah + bw * bh - w * h)
-
-
 def score(boxes: list, truth: list) -> tuple[int, int, int, list[float]]:
     """Faces found (IoU >= 0.5), false faces (boxes with IoU < 0.1 with every face), loose
     boxes (on a face, but IoU < 0.5 with every face) and each found face's best IoU."""
-    best = [max((iou(b, t) for b in boxes), default=0.0) for t in truth]
-    on = [max((iou(b, t) for t in truth), default=0.0) for b in boxes]
+    overlap = iou(truth, boxes)  # faces x boxes
+    best = list(overlap.max(1, initial=0.0))
+    on = list(overlap.max(0, initial=0.0))
     return (sum(v >= 0.5 for v in best), sum(v < 0.1 for v in on),
             sum(0.1 <= v < 0.5 for v in on), [v for v in best if v >= 0.5])
 
@@ -164,7 +158,7 @@ def main() -> None:
     print(f"mmod raw scores: faces {np.round(np.percentile(trues, [0, 10, 50]), 2)} "
           f"(min, p10, median); false faces {np.round(sorted(falses), 2)}")
     ratio = [hb[2] / mb[2] * det.MMOD_TO_HAAR for m, hs, _ in raw for mb, _, _ in m
-             for hb, _, _ in hs if iou(mb, hb) > 0.5]
+             for hb, _, _ in hs if iou([mb], [hb]).item() > 0.5]
     print(f"Haar side / raw MMOD side on {len(ratio)} faces both find: median "
           f"{np.median(ratio):.2f}")
     big = cv2.resize(photos[0][0], (1920, 1080), interpolation=cv2.INTER_CUBIC)

@@ -27,13 +27,13 @@ import numpy as np
 
 from ..errors import FervizError
 from . import landmarks as lm
+from .boxes import Box, iou
 
 DETECTORS = ("auto", "mmod", "haar")
 NAMES = {"mmod": "dlib's MMOD CNN", "haar": "OpenCV's Haar cascade"}
 DETECT_SIDE = 640  # MMOD runs on the photo shrunk to this longer side (px)
 CONFIRM_SIDE = 120  # px: a Haar box MMOD missed is looked at again at this size
 MMOD_TO_HAAR = 1.1  # median Haar side / MMOD side on faces both find (bench_detector.py)
-Box = tuple[int, int, int, int]
 Eyes = tuple[tuple[float, float], ...]
 Found = tuple[Box, float, Eyes]
 
@@ -106,11 +106,15 @@ def mmod_checked(gray: np.ndarray, upsample: bool = False) -> list[Found]:
     texture are not confirmed)."""
     found = mmod(gray, upsample)
     for box, _, _ in haar(gray):
-        if any(_iou(box, f[0]) > 0.3 for f in found):
-            continue
-        found += [f for f in _mmod_around(gray, box)
-                  if _iou(f[0], box) > 0.3 and not any(_iou(f[0], g[0]) > 0.3 for g in found)]
+        if _unseen(box, found):
+            found += [f for f in _mmod_around(gray, box)
+                      if iou([f[0]], [box]).item() > 0.3 and _unseen(f[0], found)]
     return found
+
+
+def _unseen(box: Box, found: list[Found]) -> bool:
+    """Whether ``box`` overlaps none of the faces ``found`` (IoU at most 0.3)."""
+    return not (iou([box], [f[0] for f in found]) > 0.3).any()
 
 
 def _mmod_around(gray: np.ndarray, box: Box) -> list[Found]:
@@ -128,12 +132,6 @@ def _mmod_around(gray: np.ndarray, box: Box) -> list[Found]:
     return [((round(back(b[0], x0)), round(back(b[1], y0)), round(b[2] / scale),
               round(b[3] / scale)), score, tuple((back(ex, x0), back(ey, y0)) for ex, ey in eyes))
             for b, score, eyes in mmod(crop)]
-
-
-def _iou(a: Box, b: Box) -> float:
-    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return w * h / (a[2] * a[3] + b[2] * b[3] - w * h)
 
 
 def _cascade(name: str):

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..labels import EMOTIONS
-from .tracker import Box, Tracker, iou
+from ..data.boxes import Box, iou
+from .tracker import Tracker
 
 DETECT_WIDTH = 320  # frames are shrunk to this width for a full search (faces cut at full size)
 MIN_FACE = 24  # pixels, at the detection width

@@ -10,19 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Box = tuple[int, int, int, int]  # x, y, w, h
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of every box in ``a`` (N x 4, x y w h) with every box in
-    ``b`` (M x 4): N x M."""
-    ax0, ay0, ax1, ay1 = a[:, 0, None], a[:, 1, None], (a[:, 0] + a[:, 2])[:, None], \
-        (a[:, 1] + a[:, 3])[:, None]
-    bx0, by0, bx1, by1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    inter = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0, None) * \
-        np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0, None)
-    union = (a[:, 2] * a[:, 3])[:, None] + b[:, 2] * b[:, 3] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter, dtype=float), where=union > 0)
+from ..data.boxes import Box, iou
 
 
 @dataclass
