@@ -1,7 +1,8 @@
 """Decoded faces of image files, cached on disk by (path, size, mtime) as FER2013's are.
 
 One cache file per folder (the files' common parent) holds the faces decoded so far; only
-new or changed files are decoded again.
+new or changed files are decoded again. :func:`file_key` and :func:`folder_store` are that
+scheme, which the landmark fits of the same files (:mod:`.source_landmarks`) use too.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ _VERSION = 1
 Key = tuple[bytes, int, int]  # absolute path, size, mtime in ns
 
 
-def _key(path: str) -> Key:
+def file_key(path: str) -> Key:
+    """What a cache per file knows a file by: its absolute path, size and mtime.
+
+    Raises:
+        FervizError: a file that cannot be read.
+    """
     try:
         st = os.stat(path)
     except OSError as e:
@@ -32,11 +38,13 @@ def _key(path: str) -> Key:
     return os.fsencode(os.path.abspath(path)), st.st_size, st.st_mtime_ns
 
 
-def _store(paths: Sequence[str], detect: str) -> Path:
+def folder_store(kind: str, paths: Sequence[str], tag: str) -> Path:
+    """The cache file of ``kind`` for the files' common folder, named by ``tag`` (a format
+    version and the settings the cached values depend on) and that folder."""
     folder = os.path.commonpath([os.path.abspath(p) for p in paths])
-    name = hashlib.blake2b(os.fsencode(f"v{_VERSION}\0{detect}\0") + os.fsencode(folder),
+    name = hashlib.blake2b(os.fsencode(f"{tag}\0") + os.fsencode(folder),
                            digest_size=16).hexdigest()
-    return cache_dir("faces") / f"{name}.npz"
+    return cache_dir(kind) / f"{name}.npz"
 
 
 def _read(path: Path) -> dict[Key, np.ndarray]:
@@ -73,8 +81,8 @@ def decode_faces(paths: Sequence[str], detect: str = "auto",
         return np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)
     if not cache:
         return np.stack([read_face(p, detect) for p in paths])
-    keys = [_key(p) for p in paths]
-    store = _store(paths, detect)
+    keys = [file_key(p) for p in paths]
+    store = folder_store("faces", paths, f"v{_VERSION}\0{detect}")
     known = read_cached(store, _read) or {}
     missing = [i for i, k in enumerate(keys) if k not in known]
     if missing:

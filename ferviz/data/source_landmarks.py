@@ -12,17 +12,14 @@ per folder.
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..cache import atomic_path, cache_dir, read_cached
-from ..errors import FervizError
+from ..cache import atomic_path, read_cached
 from ..progress import progress
 from . import landmarks as lm
+from .facecache import Key, file_key, folder_store
 from .images import detect_faces, face_square, is_face_crop, read_gray, to_face
 
 MIN_FACE_SIDE = 64  # px of the face box in the source image (48x48 files have ~38)
@@ -32,7 +29,6 @@ NO_EXTRA = f"the landmarks extra is not installed ({lm.INSTALL_HINT})"
 CHANGED = "its file no longer gives the decoded face"
 _VERSION = 1
 
-Key = tuple[bytes, int, int]  # absolute path, size, mtime in ns
 Fit = lm.Landmarks | str  # a fit, or why the face was not fitted
 
 
@@ -79,8 +75,8 @@ def fit_records(records, quiet: bool | None = None, cache: bool = True) -> list[
     faces, paths = records.images(), [str(p) for p in records.paths]
     if not paths:
         return []
-    keys = [_key(p) for p in paths]
-    store = _store(paths)
+    keys = [file_key(p) for p in paths]
+    store = folder_store("landmarks", paths, f"v{_VERSION}\0{MIN_FACE_SIDE}")
     known = (read_cached(store, _read) or {}) if cache else {}
     missing = [i for i, k in enumerate(keys) if k not in known]
     for i in progress(missing, desc="fitting landmarks", unit="face", quiet=quiet,
@@ -91,21 +87,6 @@ def fit_records(records, quiet: bool | None = None, cache: bool = True) -> list[
         _write(store, {k: f for k, f in known.items()  # a stale face is not the file's
                        if (k in set(keys) or k[0] not in current) and f != CHANGED})
     return [known[k] for k in keys]
-
-
-def _key(path: str) -> Key:
-    try:
-        st = os.stat(path)
-    except OSError as e:
-        raise FervizError(f"{path}: cannot read it ({e.strerror})") from e
-    return os.fsencode(os.path.abspath(path)), st.st_size, st.st_mtime_ns
-
-
-def _store(paths: Sequence[str]) -> Path:
-    folder = os.path.commonpath([os.path.abspath(p) for p in paths])
-    name = hashlib.blake2b(os.fsencode(f"v{_VERSION}\0{MIN_FACE_SIDE}\0{folder}"),
-                           digest_size=16).hexdigest()
-    return cache_dir("landmarks") / f"{name}.npz"
 
 
 def _read(path: Path) -> dict[Key, Fit]:
