@@ -160,15 +160,20 @@ def class_table(maps: np.ndarray, classes: Sequence[int] | np.ndarray,
         faces: per-face regions, as :func:`face_share_array`; the ``area`` row is then the
             mean over the faces of what a uniform map gives with each face's regions.
     """
+    import pandas as pd
+
     maps = np.asarray(maps)
     df = region_shares(maps, regions, faces)
     cols = list(df.columns)
-    uniform, _ = face_share_array(np.ones_like(maps, np.float64), faces, regions)
+    size = maps.shape[1:]
+    boxes = area_shares(regions, size)
+    areas = pd.DataFrame([boxes if f is None else area_shares(f, size)
+                          for f in (faces if faces is not None else [None])], columns=cols)
     df["class"] = [EMOTIONS[int(c)] for c in classes]
     table = df.groupby("class", sort=False)[cols].mean()
     table["n"] = df.groupby("class", sort=False).size()
     table = table.reindex([e for e in EMOTIONS if e in table.index])
-    table.loc["area"] = {**dict(zip(cols, uniform.mean(0))), "n": np.nan}
+    table.loc["area"] = {**areas.mean().to_dict(), "n": np.nan}
     return table
 
 
