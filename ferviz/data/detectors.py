@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import FervizError
 from . import landmarks as lm
 from .boxes import Box, iou
+from .images import cascade, detect_faces
 
 DETECTORS = ("auto", "mmod", "haar")
 NAMES = {"mmod": "dlib's MMOD CNN", "haar": "OpenCV's Haar cascade"}
@@ -105,7 +106,7 @@ def mmod_checked(gray: np.ndarray, upsample: bool = False) -> list[Found]:
     finds there is kept (a face the shrunk photo made too small for MMOD; Haar's boxes on
     texture are not confirmed)."""
     found = mmod(gray, upsample)
-    for box, _, _ in haar(gray):
+    for box in detect_faces(gray):  # Haar's boxes (as :func:`haar`, without its eyes)
         if _unseen(box, found):
             found += [f for f in _mmod_around(gray, box)
                       if iou([f[0]], [box]).item() > 0.3 and _unseen(f[0], found)]
@@ -134,18 +135,12 @@ def _mmod_around(gray: np.ndarray, box: Box) -> list[Found]:
             for b, score, eyes in mmod(crop)]
 
 
-def _cascade(name: str):
-    import cv2
-
-    return cv2.CascadeClassifier(cv2.data.haarcascades + name)
-
-
 def haar(gray: np.ndarray, min_size: int = 30) -> list[Found]:
     """Haar boxes with level weights and the eye centres the eye cascade finds."""
     import cv2
 
     eq = cv2.equalizeHist(gray)
-    boxes, _, weights = _cascade("haarcascade_frontalface_default.xml").detectMultiScale3(
+    boxes, _, weights = cascade().detectMultiScale3(
         eq, scaleFactor=1.1, minNeighbors=5, minSize=(min_size, min_size),
         outputRejectLevels=True)
     return [(tuple(int(v) for v in b), float(s), _eyes(eq, b))
@@ -157,7 +152,7 @@ def _eyes(eq: np.ndarray, box: Any) -> Eyes:
     largest in each half of the box)."""
     x, y, w, h = (int(v) for v in box)
     top = eq[y:y + int(h * 0.6), x:x + w]
-    eyes = _cascade("haarcascade_eye.xml").detectMultiScale(
+    eyes = cascade("haarcascade_eye.xml").detectMultiScale(
         top, scaleFactor=1.1, minNeighbors=3, minSize=(max(8, w // 10),) * 2,
         maxSize=(w // 2,) * 2)
     best: dict[bool, tuple[int, float, float]] = {}

@@ -90,15 +90,15 @@ def read_face(path: str | os.PathLike, detect: str = "auto") -> np.ndarray:
     return face_from_image(read_gray(path), detect)
 
 
-def _cascade():
-    """OpenCV's frontal-face Haar cascade, loaded once per thread (a load takes tens of ms;
-    a classifier is not shared between threads)."""
+def cascade(name: str = "haarcascade_frontalface_default.xml"):
+    """One of OpenCV's Haar cascades (``cv2.data``), loaded once per thread (a load takes
+    tens of ms; a classifier is not shared between threads)."""
     import cv2
 
-    if not hasattr(_local, "cascade"):
-        _local.cascade = cv2.CascadeClassifier(cv2.data.haarcascades +
-                                               "haarcascade_frontalface_default.xml")
-    return _local.cascade
+    loaded = _local.__dict__.setdefault("cascades", {})
+    if name not in loaded:
+        loaded[name] = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    return loaded[name]
 
 
 def detect_faces(gray: np.ndarray, min_size: int = 30, max_size: int | None = None,
@@ -108,7 +108,7 @@ def detect_faces(gray: np.ndarray, min_size: int = 30, max_size: int | None = No
     a face)."""
     import cv2
 
-    boxes = _cascade().detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1,
+    boxes = cascade().detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1,
                                         minNeighbors=min_neighbors,
                                         minSize=(min_size, min_size),
                                         maxSize=(max_size, max_size) if max_size else None)
