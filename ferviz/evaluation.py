@@ -12,6 +12,7 @@ import pandas as pd
 
 from .analysis.domain import domain_warnings
 from .analysis.groups import default_cluster, describe, intervals
+from .analysis.metrics import RESAMPLES
 from .analysis.slices import by_slice
 from .audit import leak_check, leak_line
 from .data.images import CROP_SIDE
@@ -38,7 +39,7 @@ def detected_share(records: Records, sample: int = 200) -> float:
 
 def evaluation_notes(df: pd.DataFrame, records: Records, card_info: dict, model_name: str,
                      data: str, split: str | None, by: str | None = None,
-                     n_resamples: int = 2000) -> dict[str, Any]:
+                     n_resamples: int = RESAMPLES) -> dict[str, Any]:
     """Everything ``evaluate`` adds to the metrics, as JSON-ready values plus text lines.
 
     Returns:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .analysis.metrics import RESAMPLES
 from .errors import FervizError
+from .specs import ModelSpec
 
 FORMATS = (".md", ".csv", ".html")
 COLUMNS = ["model", "data", "split", "n", "accuracy", "accuracy_low", "accuracy_high",
@@ -27,9 +29,9 @@ def parse_data(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
-def matrix(models: list[str], datasets: list[str], labels: str = "fer2013",
+def matrix(models: list[ModelSpec], datasets: list[str], labels: str = "fer2013",
            ferplus: str | os.PathLike | None = None, contempt: str | None = None,
-           tta: bool = False, n_resamples: int = 1000) -> pd.DataFrame:
+           tta: bool = False, n_resamples: int = RESAMPLES) -> pd.DataFrame:
     """One row per (model, data set) with accuracy and macro-F1 and their 95% intervals.
 
     Raises:
@@ -38,15 +40,14 @@ def matrix(models: list[str], datasets: list[str], labels: str = "fer2013",
     """
     from .analysis.groups import default_cluster, intervals
     from .data import open_grouped
-    from .models.load import load_model
     from .predict import predict
 
     if not models or not datasets:
         raise FervizError("matrix needs at least one --model and one --data")
-    for what, items in (("model", models), ("data", datasets)):
+    for what, items in (("model", [m.model for m in models]), ("data", datasets)):
         if len(set(items)) != len(items):
             raise FervizError(f"the same {what} is given twice")
-    loaded = {name: load_model(name) for name in models}
+    loaded = {spec.model: spec.load() for spec in models}
     data = {spec: open_grouped(*parse_data(spec), labels=labels, ferplus=ferplus,
                                contempt=contempt) for spec in datasets}
     rows = []

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import math
-import time
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from .data.records import Records
 from .errors import FervizError
 from .labels import EMOTIONS, label_name
 from .models.fermodel import FERModel
+from .models.layout import fastest, placed
 from .prediction_cache import read_table, save_table, table_path
 from .progress import progress as bar
 from .table import PROBS, entropy
@@ -29,8 +25,7 @@ TTA = ((False, 0, 0, 0, 1.0), (True, 0, 0, 0, 1.0), (False, 8, 0, 0, 1.0),
        (False, -8, 0, 0, 1.0), (True, 8, 0, 0, 1.0), (True, -8, 0, 0, 1.0),
        (False, 0, 0.06, 0, 1.0), (False, 0, -0.06, 0, 1.0), (False, 0, 0, 0.06, 1.0),
        (False, 0, 0, 0, 1.1))
-LAYOUT_MIN = 1024  # smaller sets are not worth timing both memory layouts
-PROBE = 32  # faces per layout timing
+LAYOUT_MIN = 1024  # smaller sets are not worth probing and timing both memory layouts
 
 
 def default_device() -> torch.device:
@@ -43,48 +38,6 @@ def to_tensor(faces: np.ndarray, device: torch.device | str = "cpu") -> torch.Te
     if not a.flags.writeable:  # a read-only memory map (a FER2013 shard): torch wants to own
         a = a.copy()
     return torch.from_numpy(a).to(device).unsqueeze(1).float().div_(255)
-
-
-@contextmanager
-def placed(model: nn.Module, device: torch.device,
-           layout: torch.memory_format = torch.contiguous_format) -> Iterator[nn.Module]:
-    """The model on ``device`` in ``layout`` for a while; its own tensors are put back after
-    (no copy of the weights is kept)."""
-    params = [(p, p.data) for p in model.parameters()]
-    buffers = [(m, dict(m._buffers)) for m in model.modules()]
-    try:
-        yield model.to(device=device, memory_format=layout)
-    finally:
-        for p, data in params:
-            p.data = data
-        for m, saved in buffers:
-            m._buffers.update(saved)
-
-
-_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def fastest_layout(model: nn.Module, faces: np.ndarray, device: torch.device
-                   ) -> torch.memory_format:
-    """channels-last or the default layout, whichever runs ``model`` faster here (timed once
-    per model and device on a few faces)."""
-    known = _LAYOUTS.setdefault(model, {})
-    if device.type not in known:
-        x = to_tensor(faces[:PROBE], device)
-        times = {}
-        for layout in (torch.contiguous_format, torch.channels_last):
-            with placed(model, device, layout):
-                xl = x.contiguous(memory_format=layout)
-                model(xl)  # warm-up: kernels are chosen on first use
-                if device.type == "cuda":
-                    torch.cuda.synchronize(device)
-                start = time.perf_counter()
-                model(xl)
-                if device.type == "cuda":
-                    torch.cuda.synchronize(device)
-                times[layout] = time.perf_counter() - start
-        known[device.type] = min(times, key=times.get)
-    return known[device.type]
 
 
 def augment(x: torch.Tensor, flip: bool, degrees: float, tx: float, ty: float,
@@ -106,8 +59,9 @@ def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
                   batch_size: int = 512, progress: bool | None = None,
                   layout: torch.memory_format | None = None) -> np.ndarray:
     """N x 7 emotion probabilities, batched under ``torch.inference_mode``, on CUDA when
-    available and in the faster memory layout (timed for sets of :data:`LAYOUT_MIN` faces or
-    more, unless ``layout`` is given: sharded jobs fix it so every shard computes alike).
+    available and in the faster memory layout (:func:`ferviz.models.layout.fastest`, for sets
+    of :data:`LAYOUT_MIN` faces or more, unless ``layout`` is given: sharded jobs fix it so
+    every shard computes alike).
 
     Raises:
         FervizError: the model's forward fails or gives no finite probabilities (both name the
@@ -123,7 +77,7 @@ def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
     try:
         with torch.inference_mode():
             if layout is None:
-                layout = fastest_layout(model, faces, device) if len(faces) >= LAYOUT_MIN \
+                layout = fastest(model, device) if len(faces) >= LAYOUT_MIN \
                     else torch.contiguous_format
             with placed(model, device, layout):
                 for start in bar(range(0, len(faces), batch_size), desc="predicting",

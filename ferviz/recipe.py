@@ -55,6 +55,9 @@ class Recipe:
     seed: int = 0
     label_smoothing: float = 0.0
     init: str = ""
+    teacher: str = ""
+    distill: float = 0.0
+    temperature: float = 4.0
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience"):
@@ -65,6 +68,10 @@ class Recipe:
         _number("learning rate", self.lr, 0.0)
         _number("weight decay", self.weight_decay, 0.0, low_ok=True)
         _number("label smoothing", self.label_smoothing, 0.0, 1.0, low_ok=True)
+        _number("distillation weight", self.distill, 0.0, 1.0 + 1e-9, low_ok=True)
+        _number("temperature", self.temperature, 0.0)
+        if self.distill > 0 and not self.teacher:
+            raise FervizError("a distillation weight needs a teacher (--teacher)")
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("label mode", self.labels, LABEL_MODES)

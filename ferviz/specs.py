@@ -44,6 +44,7 @@ class DataSpec:
         groups, group_regex: subject / sequence columns from a csv or a regex over face ids
             (known naming schemes such as CK+ and JAFFE are parsed without them).
         one_per_sequence: keep one frame per sequence.
+        confine: skip an image folder's links that lead outside it (the dashboard's roots).
     """
 
     data: str
@@ -54,20 +55,23 @@ class DataSpec:
     groups: str | None = None
     group_regex: str | None = None
     one_per_sequence: bool = False
+    confine: bool = False
 
     def open_all(self) -> Records:
         """All faces of the data set (on the 7 emotions; contempt kept as a label is refused)."""
         from .data import open_grouped
 
         return open_grouped(self.data, None, self.labels, self.ferplus, self.contempt,
-                            self.groups, self.group_regex, self.one_per_sequence)
+                            self.groups, self.group_regex, self.one_per_sequence,
+                            self.confine)
 
     def open(self) -> Records:
         """The faces of :attr:`split` (all faces when it is None)."""
         from .data import open_grouped
 
         return open_grouped(self.data, self.split, self.labels, self.ferplus, self.contempt,
-                            self.groups, self.group_regex, self.one_per_sequence)
+                            self.groups, self.group_regex, self.one_per_sequence,
+                            self.confine)
 
     def is_synth(self) -> bool:
         """The demo set or a ``synth:N`` set."""
@@ -117,6 +121,8 @@ class ModelSpec:
         arch: architecture of a state dict: registered name or ``file.py:ClassName``.
         trust: allow running code from the file (unpickling a whole model).
         input_size, channels, normalize, label_order, output: card overrides.
+        cam_layer: the Grad-CAM target layer (default: the card's, else the last convolution
+            with a spatial output).
         preset: named preprocessing and label order of a Keras project
             (``face_classification``, ``emotion-detection``).
     """
@@ -130,6 +136,7 @@ class ModelSpec:
     label_order: str | None = None
     output: str | None = None
     preset: str | None = None
+    cam_layer: str | None = None
 
     def options(self) -> dict[str, Any]:
         """The card overrides that are set, as :func:`ferviz.models.load.load_model` takes them."""
@@ -149,6 +156,9 @@ class ModelSpec:
                        **self.options())
         if m.card.info.get("assumed"):
             print(f"note: {m.card.info['assumed']}", file=sys.stderr)
+        if m.card.info.get("cam_layer_found"):
+            print(f"note: Grad-CAM layer {m.card.cam_layer} (the last convolution with a "
+                  "spatial output; --cam-layer NAME to choose another)", file=sys.stderr)
         return m
 
     def is_zoo(self) -> bool:

@@ -165,9 +165,14 @@ def train(arch: str, ds: DataSpec, out: Path, init: str | None = None,
             raise FervizError(f"--init {init} is a {first.card.arch}, not a {arch}")
         net.load_state_dict(first.net.state_dict())
         r = replace(r, init=f"{init} ({first.digest()[:12]})")
+    teacher = None
+    if r.teacher:
+        teacher = load_model(r.teacher)
+        r = replace(r, teacher=f"{r.teacher} ({teacher.digest()[:12]})")
     check_output(out / "card.json", force=True)  # writable (the run itself resumes)
     summary = run(FERModel(net, card), r, train_set, val_set, out, progress=progress, log=log,
-                  data=f"{records.name}: train {train_split}, select on {val_split}")
+                  data=f"{records.name}: train {train_split}, select on {val_split}",
+                  teacher=teacher)
     return {**summary, "val_split": val_split}
 
 

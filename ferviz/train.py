@@ -78,9 +78,18 @@ def accuracy(model: FERModel, records: Records) -> float:
     return float((probs.argmax(1) == records.labels).mean())
 
 
+def distillation_loss(logits: torch.Tensor, teacher_logits: torch.Tensor,
+                      temperature: float) -> torch.Tensor:
+    """Hinton et al.'s soft-target loss: KL(teacher || student) at ``temperature``, times T^2."""
+    t = temperature
+    return F.kl_div(F.log_softmax(logits / t, 1), F.log_softmax(teacher_logits / t, 1),
+                    reduction="batchmean", log_target=True) * t * t
+
+
 def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
           out_dir: str | Path, head: nn.Module | None = None,
-          progress: bool = True, log=print, data: str = "") -> dict:
+          progress: bool = True, log=print, data: str = "",
+          teacher: FERModel | None = None) -> dict:
     """Train ``model`` in place by ``recipe``; keep the best validation epoch.
 
     Writes ``out_dir/checkpoint.pt`` after every epoch (resumed from if present), and at the
@@ -88,6 +97,8 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
 
     Args:
         head: train only this part (fine-tuning); the rest stays frozen in eval mode.
+        teacher: a model whose log-probabilities on the same augmented faces are soft targets
+            (weight ``recipe.distill``, temperature ``recipe.temperature``).
 
     Returns:
         The training summary stored in the card (best epoch, accuracies, wall time...).
@@ -98,6 +109,8 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     model.to(device)
     layout = torch.channels_last if _channels_last_ok(model.net, device) else torch.contiguous_format
     model.net.to(memory_format=layout)
+    if teacher is not None:
+        teacher.to(device).eval()
     torch.manual_seed(recipe.seed)
     g = torch.Generator().manual_seed(recipe.seed)
     params = list((head or model).parameters())
@@ -132,6 +145,11 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
             logits = model(x.contiguous(memory_format=layout))
             loss = F.cross_entropy(logits, y_all[idx].to(device), weight=weight,
                                    label_smoothing=recipe.label_smoothing)
+            if teacher is not None and recipe.distill > 0:
+                with torch.inference_mode():
+                    soft = teacher(x).float()
+                loss = (1 - recipe.distill) * loss + recipe.distill * distillation_loss(
+                    logits, soft.clone(), recipe.temperature)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -18,7 +18,8 @@ from bad_input_files import zipped
 from ferviz.errors import FervizError
 from ferviz.models import zoo
 from ferviz.models.load import load_model
-from ferviz.predict import fastest_layout, placed, predict_proba
+from ferviz.models.layout import fastest, placed
+from ferviz.predict import predict_proba
 from ferviz.progress import is_quiet, progress
 from ferviz.recipe import Recipe
 
@@ -157,7 +158,7 @@ def test_placed_restores_the_models_own_tensors(synth_model):
 
 def test_both_layouts_give_the_same_probabilities(synth_model, synth_test):
     faces = np.concatenate([synth_test.images()] * 6)[:1100]
-    layout = fastest_layout(synth_model, faces, torch.device("cpu"))
+    layout = fastest(synth_model, torch.device("cpu"))
     assert layout in (torch.channels_last, torch.contiguous_format)
     fast = predict_proba(synth_model, faces, progress=False)  # >= LAYOUT_MIN: timed layout
     plain = predict_proba(synth_model, faces[:200], progress=False)

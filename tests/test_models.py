@@ -127,7 +127,7 @@ def test_user_architecture_file_and_sidecar_options(tmp_path):
 def test_torchscript_and_onnx(tmp_path):
     net = _trained_like()
     torch.jit.trace(net, torch.rand(1, 1, 48, 48)).save(str(tmp_path / "m.ts.pt"))
-    _same(load_model(str(tmp_path / "m.ts.pt")), net)
+    _same(load_model(str(tmp_path / "m.ts.pt"), trust=True), net)
     torch.onnx.export(net, torch.rand(1, 1, 48, 48), str(tmp_path / "m.onnx"), dynamo=False,
                       input_names=["x"], dynamic_axes={"x": {0: "n"}})
     _same(load_model(str(tmp_path / "m.onnx")), net)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import FervizError
 from ..labels import EMOTIONS
-from .metrics import labelled, summary
+from .metrics import RESAMPLES, labelled, summary
 
 CLUSTER_COLUMNS = ("subject", "sequence")  # preferred cluster columns, in order
 _K = len(EMOTIONS)
@@ -41,7 +41,7 @@ def _scores(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def intervals(df: pd.DataFrame, cluster: str | None = None, level: float = 0.95,
-              n_resamples: int = 2000, seed: int = 0) -> dict:
+              n_resamples: int = RESAMPLES, seed: int = 0) -> dict:
     """Accuracy and macro-F1 with percentile bootstrap intervals, resampling clusters.
 
     Resample ``b`` draws ``k`` cluster indices with ``numpy.random.default_rng(seed)

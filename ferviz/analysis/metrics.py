@@ -10,6 +10,8 @@ import pandas as pd
 from ..labels import EMOTIONS
 from .counts import per_class_counts, summary_counts
 
+RESAMPLES = 2000  # bootstrap resamples of every interval ferviz shows
+
 
 def labelled(df: pd.DataFrame) -> pd.DataFrame:
     """The rows whose true label is known."""
@@ -69,7 +71,7 @@ def class_report(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def accuracy_ci(df: pd.DataFrame, level: float = 0.95, n_resamples: int = 2000,
+def accuracy_ci(df: pd.DataFrame, level: float = 0.95, n_resamples: int = RESAMPLES,
                 seed: int = 0) -> tuple[float, float, float]:
     """Accuracy with a percentile bootstrap confidence interval: (accuracy, low, high).
 

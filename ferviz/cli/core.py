@@ -125,6 +125,14 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
           init: Annotated[Optional[str], typer.Option(
               help="Start from this model's weights (zoo name or file; same architecture) "
                    "instead of a seeded random init: continue a finished run.")] = None,
+          teacher: Annotated[str, typer.Option(
+              help="Distil from this model (zoo name or file): its soft targets on the same "
+                   "augmented faces.")] = "",
+          distill: Annotated[float, typer.Option(
+              help="Weight of the teacher's soft targets in the loss (0..1).")] = 0.0,
+          temperature: Annotated[float, typer.Option(
+              help="Distillation temperature.")] = 4.0,
+          label_smoothing: Annotated[float, typer.Option(help="Label smoothing.")] = 0.0,
           train_split: Annotated[Optional[str], typer.Option(
               help="Default: Training (FER2013) or train.")] = None,
           val_split: Annotated[Optional[str], typer.Option(
@@ -133,7 +141,9 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
     s = tasks.train(arch, data, out, init=init, train_split=train_split, val_split=val_split,
                     log=typer.echo, progress=sys.stderr.isatty(), epochs=epochs,
                     batch_size=batch_size, lr=lr, optimizer=optimizer, augment=augment,
-                    class_weights=class_weights, patience=patience, seed=seed)
+                    class_weights=class_weights, patience=patience, seed=seed,
+                    teacher=teacher, distill=distill, temperature=temperature,
+                    label_smoothing=label_smoothing)
     typer.echo(f"best {s['val_split']} accuracy {s['val_accuracy'] * 100:.2f}% at epoch "
                f"{s['best_epoch']}; wrote {out}")
 
@@ -176,8 +186,10 @@ def dashboard(ctx: typer.Context) -> None:
     --roots DIR; streamlit options such as --server.port too)."""
     import os
 
-    from ..dashboard.launch import streamlit_argv
+    from ..dashboard.launch import split_args, streamlit_argv
+    from ..dashboard.settings import resolve_settings
 
+    resolve_settings(split_args(ctx.args)[1])  # a bad argument stops here, before a server
     argv = streamlit_argv(ctx.args)
     try:
         os.execv(argv[0], argv)  # streamlit takes this process over (signals reach it)

@@ -9,9 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..specs import DataSpec
+from ..specs import DataSpec, ModelSpec
 from .app import app
-from .options import Force, Json, Tta, data_options
+from .options import Force, Json, Tta, data_options, model_options
 
 
 @app.command()
@@ -38,8 +38,9 @@ def audit(data: DataSpec,
 
 
 @app.command()
-def matrix(model: Annotated[list[str], typer.Option(
-               "--model", "-m", help="Zoo name or model file; repeat for each model.")],
+@model_options(what="Zoo name or model file; repeat for each model (the other model options "
+               "apply to each).", many=True)
+def matrix(model: list[ModelSpec],
            data: Annotated[list[str], typer.Option(
                "--data", "-d", help="Data set, PATH or PATH@SPLIT (e.g. fer2013.csv.xz@"
                "PrivateTest); repeat for each.")],

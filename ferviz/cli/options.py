@@ -31,19 +31,23 @@ Gpus = Annotated[Optional[float], typer.Option(
 ShardSize = Annotated[Optional[int], typer.Option(help="Faces per shard (default 4096).")]
 
 
-def _model_params(prefix: str, required: bool, what: str) -> list[inspect.Parameter]:
-    """The model options, named ``--model/-m, --arch, ...`` or ``--<prefix>, --<prefix>-arch...``."""
+def _model_params(prefix: str, required: bool, what: str,
+                  many: bool = False) -> list[inspect.Parameter]:
+    """The model options, named ``--model/-m, --arch, ...`` or ``--<prefix>, --<prefix>-arch...``
+    (``many``: ``--model`` repeats, the other options apply to every model)."""
     name = prefix or "model"
     flags = (f"--{prefix}",) if prefix else ("--model", "-m")
     p = f"{prefix}_" if prefix else ""
     opt = typer.Option
     spec = [
-        (name, Annotated[str if required else Optional[str], opt(*flags, help=what)]),
+        (name, Annotated[list[str] if many else str if required else Optional[str],
+                         opt(*flags, help=what)]),
         (f"{p}arch", Annotated[Optional[str], opt(help="Architecture of a state dict: "
                                                   "registered name or file.py:ClassName.")]),
         (f"{p}trust", Annotated[bool, opt(help="Allow running code from the model file "
-                                          "(unpickling a whole model, a file.py architecture "
-                                          "named by a sidecar, Keras Lambda layers).")]),
+                                          "(TorchScript, unpickling a whole model, a file.py "
+                                          "architecture named by a sidecar, Keras Lambda "
+                                          "layers).")]),
         (f"{p}input_size", Annotated[Optional[int], opt(help="Model input side, e.g. 64.")]),
         (f"{p}channels", Annotated[Optional[int], opt(help="Model input channels (1 or 3).")]),
         (f"{p}normalize", Annotated[Optional[str], opt(help="0..1, -1..1, 0..255 or "
@@ -55,6 +59,9 @@ def _model_params(prefix: str, required: bool, what: str) -> list[inspect.Parame
         (f"{p}preset", Annotated[Optional[str], opt(
             help="Preprocessing and label order of a Keras project: face_classification "
                  "(x/127.5-1), emotion-detection (x/255, alphabetical classes).")]),
+        (f"{p}cam_layer", Annotated[Optional[str], opt(
+            help="Grad-CAM target layer, e.g. features.3 (default: the card's, else the last "
+                 "convolution with a spatial output).")]),
     ]
     defaults = {f"{p}trust": False}
     return [inspect.Parameter(n, KW, annotation=a,
@@ -109,17 +116,21 @@ def _inject(target: str, params: list[inspect.Parameter],
 
 
 def model_options(prefix: str = "", required: bool = True,
-                  what: str = "Zoo name or model file.") -> Callable:
+                  what: str = "Zoo name or model file.", many: bool = False) -> Callable:
     """Give a command the model options; it receives ``model`` (or ``<prefix>``) as a
-    :class:`ModelSpec` (None when optional and not given)."""
+    :class:`ModelSpec` (None when optional and not given), or with ``many`` a list of them
+    (``--model`` repeated, every other option applying to each)."""
     target = prefix or "model"
     p = f"{prefix}_" if prefix else ""
 
-    def build(v: dict[str, Any]) -> ModelSpec | None:
+    def one(name: str, v: dict[str, Any]) -> ModelSpec:
+        return ModelSpec(name, **{k[len(p):]: x for k, x in v.items() if k != target})
+
+    def build(v: dict[str, Any]) -> ModelSpec | list[ModelSpec] | None:
         if v[target] is None:
             return None
-        return ModelSpec(v[target], **{k[len(p):]: x for k, x in v.items() if k != target})
-    return _inject(target, _model_params(prefix, required, what), build)
+        return [one(name, v) for name in v[target]] if many else one(v[target], v)
+    return _inject(target, _model_params(prefix, required, what, many), build)
 
 
 def data_options(fn: Callable) -> Callable:

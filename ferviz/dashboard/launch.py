@@ -9,10 +9,9 @@ from pathlib import Path
 APP = Path(__file__).with_name("streamlit_app.py")
 
 
-def streamlit_argv(args: Sequence[str]) -> list[str]:
-    """``python -m streamlit run <app> [streamlit --options] -- [dashboard arguments]``:
-    arguments of the form ``--server.x``/``--theme.x`` (streamlit's config) go to streamlit,
-    the rest to the dashboard."""
+def split_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(streamlit's, the dashboard's): arguments of the form ``--server.x``/``--theme.x``
+    (streamlit's config) go to streamlit, the rest to the dashboard."""
     ours, theirs, args = [], [], list(args)
     while args:
         a = args.pop(0)
@@ -22,4 +21,10 @@ def streamlit_argv(args: Sequence[str]) -> list[str]:
                 theirs.append(args.pop(0))
         else:
             ours.append(a)
+    return theirs, ours
+
+
+def streamlit_argv(args: Sequence[str]) -> list[str]:
+    """``python -m streamlit run <app> [streamlit --options] -- [dashboard arguments]``."""
+    theirs, ours = split_args(args)
     return [sys.executable, "-m", "streamlit", "run", str(APP), *theirs, "--", *ours]

@@ -27,9 +27,9 @@ def main() -> None:
     st.set_page_config(page_title="ferviz", page_icon="🙂", layout="wide")
     try:
         cfg = settings()
-    except FervizError as e:
-        st.error(f"Settings: {e}")
-        cfg = Settings()
+    except FervizError as e:  # never fall back to wider settings than were asked for
+        st.error(f"Settings: {e}. Fix the dashboard's arguments and start it again.")
+        st.stop()
     pages = {p.key: p for p in all_pages()}
     key = ui(st.sidebar.radio, "page", "Page", list(pages),
              format_func=lambda k: pages[k].title)

@@ -176,6 +176,9 @@ def resolve_settings(argv: Sequence[str] = (), environ: Mapping[str, str] | None
     if values.get("labels", "fer2013") not in LABEL_MODES:
         raise FervizError(f"labels must be one of {', '.join(LABEL_MODES)}, "
                           f"not {values['labels']!r}")
+    for root in (values.get("roots") or "").split(os.pathsep):
+        if root and not Path(root).is_dir():
+            raise FervizError(f"roots: {root} is not a folder")
     return Settings(**values, origin=origin)
 
 

@@ -73,7 +73,7 @@ def data_spec(cfg: Settings) -> tuple[DataSpec, str]:
     if kind == "folder" or ferplus:
         contempt = ui(sb.selectbox, "contempt", "Contempt faces", list(CONTEMPT),
                       format_func=CONTEMPT.get) or None
-    return DataSpec(data, None, labels, ferplus, contempt), kind
+    return DataSpec(data, None, labels, ferplus, contempt, confine=True), kind
 
 
 def split_spec(ds: DataSpec, kind: str, cfg: Settings) -> DataSpec:

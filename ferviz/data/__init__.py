@@ -29,7 +29,7 @@ def synth_size(spec: str) -> int | None:
 def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "fer2013",
               ferplus: str | os.PathLike | None = None, contempt: str | None = None,
               detect: str = "auto", groups: str | os.PathLike | None = None,
-              group_regex: str | None = None) -> Records:
+              group_regex: str | None = None, confine: bool = False) -> Records:
     """Records from a spec: ``synth`` (the FER-Synth demo set), ``synth:N`` (N FER-Synth
     faces), a fer2013 csv, an image folder, or one photo; optionally restricted to a split.
 
@@ -38,6 +38,7 @@ def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "
             picks the source's default (FER+ votes: merge, image folders: drop).
         groups: a csv naming faces (id, file name or stem) with group columns.
         group_regex: a regular expression whose named groups become group columns.
+        confine: an image folder's links that lead outside it are skipped (the dashboard).
 
     Raises:
         FervizError: for unusable specs, files and empty splits.
@@ -76,7 +77,7 @@ def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "
     elif path.is_dir():
         from .folders import load_folder
 
-        records = load_folder(path, contempt=contempt)
+        records = load_folder(path, contempt=contempt, confine=confine)
     elif is_csv:
         from .fer2013 import load_fer2013
 
@@ -97,7 +98,7 @@ def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "
 def open_grouped(spec: str, split: str | None = None, labels: str = "fer2013",
                  ferplus: str | os.PathLike | None = None, contempt: str | None = None,
                  groups: str | os.PathLike | None = None, group_regex: str | None = None,
-                 one_per_sequence: bool = False) -> Records:
+                 one_per_sequence: bool = False, confine: bool = False) -> Records:
     """:func:`ferviz.data.open_data` for scoring and training on the 7 emotions: group
     columns added, optionally one frame per sequence, and contempt labels refused.
 
@@ -108,7 +109,7 @@ def open_grouped(spec: str, split: str | None = None, labels: str = "fer2013",
     from .groups import one_frame_per_sequence
 
     records = open_data(spec, split=split, labels=labels, ferplus=ferplus, contempt=contempt,
-                        groups=groups, group_regex=group_regex)
+                        groups=groups, group_regex=group_regex, confine=confine)
     if one_per_sequence:
         records = one_frame_per_sequence(records)
     require_seven(records.labels)

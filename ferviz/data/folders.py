@@ -45,7 +45,8 @@ def _split(path: Path, root: Path) -> str:
     return "all"
 
 
-def load_folder(root: str | os.PathLike, contempt: str | None = None) -> Records:
+def load_folder(root: str | os.PathLike, contempt: str | None = None,
+                confine: bool = False) -> Records:
     """Every image under ``root`` whose class folder (or JAFFE code) names an emotion.
 
     Faces are decoded lazily, at first use. Split comes from a Kaggle file-name prefix
@@ -54,6 +55,8 @@ def load_folder(root: str | os.PathLike, contempt: str | None = None) -> Records
     Args:
         contempt: ``drop`` contempt images (the default: CK+ has no neutral), ``merge`` them
             into neutral, or ``keep`` them as an 8th class.
+        confine: keep only files whose real path (links resolved) lies inside ``root`` (the
+            dashboard: a link must not reach past its roots).
 
     Raises:
         FervizError: no images, or class folders that name no emotion (they are listed).
@@ -65,6 +68,9 @@ def load_folder(root: str | os.PathLike, contempt: str | None = None) -> Records
     try:
         files = sorted(p for p in root.rglob("*")
                        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if confine:
+            inside = root.resolve()
+            files = [p for p in files if p.resolve().is_relative_to(inside)]
     except OSError as e:
         raise FervizError(f"{shown(root)}: cannot list it ({e.strerror}: "
                           f"{shown(e.filename)})") from e

@@ -100,13 +100,12 @@ def _run_here(manifest: Manifest, folder: Path, todo: list[Shard], model, record
 
 
 def _layout(model) -> str:
-    """The memory layout every shard of every run of a job uses: channels-last for
-    convolutional networks (faster for convolutions and pooling on CPU and GPU), chosen by
-    rule rather than by timing so that every run, engine and resumed driver computes alike."""
-    from torch import nn
+    """The memory layout every shard of every run of a job uses: channels-last where the
+    layout owner's probe allows it (faster for convolutions and pooling on CPU and GPU),
+    chosen without timing so that every run, engine and resumed driver computes alike."""
+    from ..models.layout import channels_last_ok
 
-    convolutional = any(isinstance(m, nn.Conv2d) for m in model.modules())
-    return "channels_last" if convolutional else "contiguous"
+    return "channels_last" if channels_last_ok(model) else "contiguous"
 
 
 __all__ = ["ENGINES", "Job", "JobResult", "run_job"]

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import FervizError
+from ..models.layout import layout_of
 from ..predict import to_tensor
 from .core import as_faces, explain, prepared, resolve_targets
 
@@ -167,8 +168,10 @@ def fused_copy(model: nn.Module) -> nn.Module:
     """A copy of a :class:`~ferviz.models.fermodel.FERModel` whose network has its batch
     norms folded into the convolutions (``torch.fx``) and channels-last weights: the same
     outputs up to float rounding, about 1.5x faster forward and backward passes on CPU.
-    ``model`` itself where the network cannot be traced (an ensemble, control flow)."""
+    ``model`` itself where the network cannot be traced (an ensemble, control flow) or the
+    layout owner (:mod:`ferviz.models.layout`) finds the fused channels-last copy differs."""
     from ..models.fermodel import FERModel
+    from ..models.layout import channels_last_ok
     from .incremental import trace
 
     net, card = getattr(model, "net", None), getattr(model, "card", None)
@@ -176,12 +179,29 @@ def fused_copy(model: nn.Module) -> nn.Module:
     graph = trace(net, keep) if isinstance(model, FERModel) and net is not None else None
     if graph is None:
         return model
-    return FERModel(graph, card).eval().to(memory_format=torch.channels_last)
+    fused = FERModel(graph, card).eval()
+    if not channels_last_ok(fused) or not _same_outputs(model, fused):
+        return model
+    return fused.to(memory_format=torch.channels_last)
+
+
+def _same_outputs(model: nn.Module, other: nn.Module) -> bool:
+    """Whether two models give the same outputs on the layout owner's probe faces."""
+    from ..models.layout import ATOL, PROBE_FACES, RTOL, probe_faces
+
+    try:
+        with torch.inference_mode():
+            device = next((p.device for p in model.parameters()), torch.device("cpu"))
+            x = probe_faces(PROBE_FACES, device)
+            return bool(torch.allclose(model(x), other(x), RTOL, ATOL))
+    except Exception:  # a traced copy that fails is not used
+        return False
 
 
 def _probs(model: nn.Module, x: torch.Tensor, targets: torch.Tensor, batch: int) -> torch.Tensor:
     """Target-class probability of every face in ``x`` (``targets`` one per face)."""
-    out = torch.cat([torch.softmax(model(b.contiguous(memory_format=torch.channels_last)), 1)
+    layout = layout_of(model)
+    out = torch.cat([torch.softmax(model(b.contiguous(memory_format=layout)), 1)
                      for b in x.split(batch)])
     return out.gather(1, targets.view(-1, 1))[:, 0]
 

@@ -98,8 +98,8 @@ def engine_for(model: nn.Module, size: tuple[int, int], incremental: bool = True
         graph = trace(net)
         if graph is not None:
             return lambda x, *a: _incremental(model, graph, x, *a)
-    full = _channels_last_copy(model)
-    return lambda x, *a: _occluded_full(full, x, *a)
+    full, layout = _channels_last_copy(model)
+    return lambda x, *a: _occluded_full(full, layout, x, *a)
 
 
 def _in_threads(fn: Callable[[int], Any], items: range, device: torch.device) -> list[Any]:
@@ -130,13 +130,18 @@ def _to_maps(drops: torch.Tensor, n_rows: int, n_cols: int, window: int, stride:
     return torch.where(count > 0, total / count.clamp_min(1), 0.0)[:, 0]
 
 
-def _channels_last_copy(model: nn.Module) -> nn.Module:
+def _channels_last_copy(model: nn.Module) -> tuple[nn.Module, torch.memory_format]:
     """A channels-last copy of ``model`` (2-3x faster convolutions and pooling on CPU for
-    networks such as mini-Xception), or ``model`` itself where it cannot be copied."""
+    networks such as mini-Xception) where the layout owner allows it
+    (:func:`ferviz.models.layout.channels_last_ok`), else ``model`` itself in its layout."""
+    from ..models.layout import channels_last_ok
+
+    if not channels_last_ok(model):
+        return model, torch.contiguous_format
     try:
-        return copy.deepcopy(model).to(memory_format=torch.channels_last)
+        return copy.deepcopy(model).to(memory_format=torch.channels_last), torch.channels_last
     except (RuntimeError, TypeError):  # modules that refuse deepcopy
-        return model
+        return model, torch.contiguous_format
 
 
 def _patch_masks(rows: list[int], cols: list[int], window: int, size, device) -> torch.Tensor:
@@ -148,12 +153,13 @@ def _patch_masks(rows: list[int], cols: list[int], window: int, size, device) ->
     return (in_r[:, None, :, None] & in_c[None, :, None, :]).flatten(0, 1)
 
 
-def _occluded_full(model: nn.Module, x: torch.Tensor, rows: list[int], cols: list[int],
-                   window: int, baseline: float) -> torch.Tensor:
+def _occluded_full(model: nn.Module, layout: torch.memory_format, x: torch.Tensor,
+                   rows: list[int], cols: list[int], window: int, baseline: float
+                   ) -> torch.Tensor:
     """Outputs of every occluded copy, (N * P) x classes (face-major), by full passes."""
     masks = _patch_masks(rows, cols, window, x.shape[-2:], x.device)
     occluded = torch.where(masks[None], torch.as_tensor(baseline, dtype=x.dtype), x)
-    return torch.cat([model(b.contiguous(memory_format=torch.channels_last))
+    return torch.cat([model(b.contiguous(memory_format=layout))
                       for b in occluded.flatten(0, 1).unsqueeze(1).split(FULL_BATCH)])
 
 

@@ -86,8 +86,19 @@ def torch_load(path: Path, trust: bool) -> Any:
         raise FervizError(f"{shown(path)}: {what} ({type(e).__name__}: {e})") from e
 
 
-def load_torchscript(path: Path) -> nn.Module:
+def load_torchscript(path: Path, trust: bool) -> nn.Module:
+    """A TorchScript archive is a program (its ``forward`` can read and write files), so it
+    loads only with ``trust``, like a pickle or a ``file.py`` architecture.
+
+    Raises:
+        FervizError: without ``trust``, or for an unreadable archive.
+    """
     import warnings
+
+    if not trust:
+        raise FervizError(f"{shown(path)}: a TorchScript file is a program (its code can act on "
+                          "your files); if you trust this file, pass --trust, or export the "
+                          "model to ONNX or a state dict")
 
     import torch
 

@@ -2,9 +2,9 @@
 
 Accepted specs: a zoo name or a folder laid out like a zoo entry; a state dict
 (``.safetensors``, ``.pt``, ``.pth``, ``.bin``; also dicts that wrap it under a key) with an
-architecture (registered name or ``path/to/file.py:ClassName``); TorchScript; ONNX; Keras
-``.h5`` / ``.hdf5`` / ``.keras`` files (see :mod:`ferviz.models.keras`); and a fully pickled
-``nn.Module`` only with ``trust=True``.
+architecture (registered name or ``path/to/file.py:ClassName``); ONNX; Keras ``.h5`` /
+``.hdf5`` / ``.keras`` files (see :mod:`ferviz.models.keras`); and, only with ``trust=True``
+(they are programs), TorchScript and a fully pickled ``nn.Module``.
 
 torch is imported only once a spec has passed the checks that need no torch, so bad input
 fails fast.
@@ -49,8 +49,8 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
             ``ferviz train``), or a path to weights / TorchScript / ONNX / a pickled module.
         arch: architecture of a state dict: a registered name or ``file.py:ClassName``. A
             sidecar ``<weights>.json`` card may give it (and any option) instead.
-        trust: allow unpickling a whole ``nn.Module`` and running a ``file.py`` architecture
-            named by a sidecar, a card or an untrusted ``arch``.
+        trust: allow loading TorchScript, unpickling a whole ``nn.Module`` and running a
+            ``file.py`` architecture named by a sidecar, a card or an untrusted ``arch``.
         arch_kwargs: constructor keyword arguments for a ``file.py:ClassName`` architecture.
         preset: named card options (normalisation, label order) under the sidecar and
             ``options``, e.g. ``face_classification``; see :data:`ferviz.models.keras.PRESETS`.
@@ -99,7 +99,7 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
         card = with_assumptions(card, {*preset_opts, *card_opts, *(
             k for k, v in options.items() if v is not None)})
     elif is_torchscript(path):
-        net, card = load_torchscript(path), ModelCard(arch="torchscript", name=path.name)
+        net, card = load_torchscript(path, trust), ModelCard(arch="torchscript", name=path.name)
     elif arch is not None:
         net, card = _build(arch, arch_kwargs or {}, None if trust else origin)
         load_weights(net, read_state_dict(path), path)
@@ -154,7 +154,14 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
 
 def _finish(net: nn.Module, card: ModelCard) -> FERModel:
     """Wrap, count parameters, and try the model on two faces (a black and a grey one): it
-    must give one finite row of class scores per face."""
+    must give one finite row of class scores per face. The same pass finds the Grad-CAM layer
+    when the card names none (the last convolution with a spatial output, as torchcam's
+    automatic target does) and checks a named one.
+
+    Raises:
+        FervizError: a forward that fails or gives no finite scores, or a named CAM layer that
+            does not exist (the candidates are listed).
+    """
     import torch
 
     from .fermodel import FERModel
@@ -163,6 +170,8 @@ def _finish(net: nn.Module, card: ModelCard) -> FERModel:
     model = FERModel(net, card).eval()
     x = torch.zeros(2, 1, FACE_SIZE, FACE_SIZE)
     x[1] = 0.5
+    spatial: dict[str, None] = {}  # convolutions with a spatial output, in the order they ran
+    hooks = _conv_hooks(net, spatial)
     with torch.inference_mode():
         try:
             out = model(x)
@@ -173,11 +182,50 @@ def _finish(net: nn.Module, card: ModelCard) -> FERModel:
             raise FervizError(f"{card.name}: the model's forward pass failed on 2 test faces "
                               f"of {card.channels}x{card.input_size}x{card.input_size} "
                               f"({type(e).__name__}: {e}){hint}") from e
+        finally:
+            for h in hooks:
+                h.remove()
     bad = int((~torch.isfinite(out).all(dim=1)).sum())
     if bad:
         raise FervizError(f"{card.name}: the model gives NaN or infinite scores for {bad} of 2 "
                           "test faces; its weights may be damaged")
-    return model
+    return FERModel(net, _with_cam_layer(net, card, list(spatial))).eval()
+
+
+def _conv_hooks(net: nn.Module, seen: dict[str, None]) -> list[Any]:
+    """Forward hooks recording which 2-d convolutions give a spatial (H, W > 1) output."""
+    from torch import nn
+
+    def hook(name: str) -> Any:
+        def record(_m: nn.Module, _i: Any, out: Any) -> None:
+            if getattr(out, "ndim", 0) == 4 and out.shape[-1] > 1 and out.shape[-2] > 1:
+                seen.setdefault(name)
+        return record
+    hooks = []
+    for name, m in net.named_modules():
+        if isinstance(m, nn.Conv2d):
+            try:
+                hooks.append(m.register_forward_hook(hook(name)))
+            except RuntimeError:  # TorchScript modules take no hooks
+                pass
+    return hooks
+
+
+def _with_cam_layer(net: nn.Module, card: ModelCard, spatial: list[str]) -> ModelCard:
+    """The card with its CAM layer found (when it names none) or checked (when it does)."""
+    from torch import nn
+
+    modules = dict(net.named_modules())
+    if card.cam_layer:
+        if card.cam_layer not in modules:
+            convs = spatial or [n for n, m in modules.items() if isinstance(m, nn.Conv2d)]
+            raise FervizError(f"{card.name}: no layer {card.cam_layer!r} for Grad-CAM; "
+                              f"convolution layers: {', '.join(convs[-8:]) or 'none'} "
+                              "(choose one with --cam-layer NAME)")
+        return card
+    if not spatial:
+        return card
+    return replace(card, cam_layer=spatial[-1], info={**card.info, "cam_layer_found": True})
 
 
 def _beside(arch: str, folder: Path) -> str:
