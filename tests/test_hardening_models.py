@@ -129,8 +129,10 @@ def test_model_file_messages(tmp_path):
     with pytest.raises(FervizError, match="holds weights only; give --arch NAME"):
         load_model(str(tmp_path / "w.safetensors"))
     (tmp_path / "ts.pt").write_bytes(zipped({"m/code/x.py": b"junk", "m/data.pkl": b"junk"}))
-    with pytest.raises(FervizError, match="not a readable TorchScript file"):
+    with pytest.raises(FervizError, match="a TorchScript file is a program"):
         load_model(str(tmp_path / "ts.pt"))
+    with pytest.raises(FervizError, match="not a readable TorchScript file"):
+        load_model(str(tmp_path / "ts.pt"), trust=True)
 
 
 def test_spec_and_option_errors_need_no_torch(tmp_path):

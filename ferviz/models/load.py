@@ -70,7 +70,8 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
         preset_opts = preset_options(preset)
     if zoo.exists(spec):
         model = _load_entry(zoo.root() / spec, trust)
-        return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options))
+        return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options),
+                       options.get("cam_layer"))
     path = Path(spec)
     if not path.exists():
         raise FervizError(f"{shown(spec)}: neither a file nor a zoo model (zoo: "
@@ -80,7 +81,8 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
             raise FervizError(f"{shown(path)}: a folder, not a model; give a model file, or "
                               "a zoo entry folder (card.json and weights.safetensors)")
         model = _load_entry(path, trust)
-        return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options))
+        return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options),
+                       options.get("cam_layer"))
     sidecar = path.with_name(path.name + ".json")
     card_opts = _read_sidecar(sidecar) if sidecar.is_file() else {}
     origin = None if arch_trusted else "an arch that was not typed by you"
@@ -121,7 +123,7 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
         raise FervizError(f"{shown(path)}: unknown model file type {suffix!r}")
     card = card.with_options(**preset_opts).with_options(
         **{k: v for k, v in card_opts.items() if k in _OPTION_KEYS})
-    return _finish(net, card.with_options(**options))
+    return _finish(net, card.with_options(**options), options.get("cam_layer"))
 
 
 _OPTION_KEYS = ("input_size", "channels", "normalize", "labels", "output", "cam_layer")
@@ -152,15 +154,16 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
     return opts
 
 
-def _finish(net: nn.Module, card: ModelCard) -> FERModel:
+def _finish(net: nn.Module, card: ModelCard, named: str | None = None) -> FERModel:
     """Wrap, count parameters, and try the model on two faces (a black and a grey one): it
     must give one finite row of class scores per face. The same pass finds the Grad-CAM layer
     when the card names none (the last convolution with a spatial output, as torchcam's
-    automatic target does) and checks a named one.
+    automatic target does), or when the card's does not exist, and checks one ``named`` by
+    the user (``--cam-layer``).
 
     Raises:
-        FervizError: a forward that fails or gives no finite scores, or a named CAM layer that
-            does not exist (the candidates are listed).
+        FervizError: a forward that fails or gives no finite scores, or a ``named`` CAM layer
+            that does not exist (the candidates are listed).
     """
     import torch
 
@@ -189,7 +192,7 @@ def _finish(net: nn.Module, card: ModelCard) -> FERModel:
     if bad:
         raise FervizError(f"{card.name}: the model gives NaN or infinite scores for {bad} of 2 "
                           "test faces; its weights may be damaged")
-    return FERModel(net, _with_cam_layer(net, card, list(spatial))).eval()
+    return FERModel(net, _with_cam_layer(net, card, list(spatial), named)).eval()
 
 
 def _conv_hooks(net: nn.Module, seen: dict[str, None]) -> list[Any]:
@@ -211,19 +214,21 @@ def _conv_hooks(net: nn.Module, seen: dict[str, None]) -> list[Any]:
     return hooks
 
 
-def _with_cam_layer(net: nn.Module, card: ModelCard, spatial: list[str]) -> ModelCard:
-    """The card with its CAM layer found (when it names none) or checked (when it does)."""
+def _with_cam_layer(net: nn.Module, card: ModelCard, spatial: list[str],
+                    named: str | None) -> ModelCard:
+    """The card with the CAM layer the user ``named`` (checked), else the card's when it
+    exists, else the last convolution with a spatial output."""
     from torch import nn
 
     modules = dict(net.named_modules())
-    if card.cam_layer:
-        if card.cam_layer not in modules:
+    if named:
+        if named not in modules:
             convs = spatial or [n for n, m in modules.items() if isinstance(m, nn.Conv2d)]
-            raise FervizError(f"{card.name}: no layer {card.cam_layer!r} for Grad-CAM; "
+            raise FervizError(f"{card.name}: no layer {named!r} for Grad-CAM; "
                               f"convolution layers: {', '.join(convs[-8:]) or 'none'} "
                               "(choose one with --cam-layer NAME)")
         return card
-    if not spatial:
+    if (card.cam_layer and card.cam_layer in modules) or not spatial:
         return card
     return replace(card, cam_layer=spatial[-1], info={**card.info, "cam_layer_found": True})
 
