@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,9 +30,16 @@ needs_ferplus = pytest.mark.skipif(not (FER2013.is_file() and FERPLUS.is_file())
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _cache(tmp_path_factory) -> None:
-    """Keep the suite's caches apart from the user's, but shared across the session."""
-    os.environ.setdefault("FERVIZ_CACHE", str(tmp_path_factory.mktemp("ferviz-cache")))
+def _cache(tmp_path_factory) -> Iterator[None]:
+    """Keep the suite's caches apart from the user's (whatever FERVIZ_CACHE they exported),
+    shared across the session."""
+    before = os.environ.get("FERVIZ_CACHE")
+    os.environ["FERVIZ_CACHE"] = str(tmp_path_factory.mktemp("ferviz-cache"))
+    yield
+    if before is None:
+        os.environ.pop("FERVIZ_CACHE", None)
+    else:
+        os.environ["FERVIZ_CACHE"] = before
 
 
 @pytest.fixture(scope="session")

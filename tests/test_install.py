@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from conftest import ROOT
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory) -> Path:
     """A venv with the freshly built ferviz wheel (``--no-deps``: dependencies come from the
-    system site-packages, so nothing is downloaded)."""
+    running environment's site-packages, named in a ``.pth`` file, so nothing is downloaded;
+    ``--system-site-packages`` would give the base interpreter's when the suite itself runs
+    in a venv)."""
     work = tmp_path_factory.mktemp("install")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(work / "dist"), str(ROOT)], check=True, timeout=600,
@@ -28,10 +31,14 @@ def venv(tmp_path_factory) -> Path:
     assert "ferviz/model_zoo/fer_synth_cnn/weights.safetensors" in names
     assert "ferviz/dashboard/streamlit_app.py" in names
     env = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(env)],
-                   check=True, timeout=300)
-    subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
-                    "--no-index", str(wheel)], check=True, timeout=600, cwd=work)
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True, timeout=300)
+    python = str(env / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+                    str(wheel)], check=True, timeout=600, cwd=work)
+    own = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                          "['purelib'])"], capture_output=True, text=True, check=True).stdout
+    paths = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
+    (Path(own.strip()) / "_suite_packages.pth").write_text("\n".join(paths) + "\n")
     return env
 
 

@@ -99,11 +99,19 @@ class FERModel(nn.Module):
         """
         path = path or self.card.cam_layer
         modules = dict(self.net.named_modules())
-        if not path or path not in modules:
-            convs = [n for n, m in modules.items() if isinstance(m, nn.Conv2d)]
-            raise FervizError(f"no layer {path!r} in {self.card.name}; convolution layers: "
-                              f"{', '.join(convs[-5:]) or 'none'}")
-        return modules[path]
+        if path and path in modules:
+            return modules[path]
+        convs = [n for n, m in modules.items() if isinstance(m, nn.Conv2d)]
+        if isinstance(self.net, torch.jit.ScriptModule):
+            raise FervizError(f"{self.card.name}: CAM methods need layer hooks, which "
+                              "TorchScript models do not take; use occlusion or a gradient "
+                              "method, or load the model as a state dict with --arch")
+        if not path:
+            raise FervizError(f"{self.card.name} has no convolution module with a spatial "
+                              "output for CAM methods; name a layer with --cam-layer NAME, or "
+                              "use occlusion or a gradient method")
+        raise FervizError(f"no layer {path!r} in {self.card.name}; convolution layers: "
+                          f"{', '.join(convs[-5:]) or 'none'} (--cam-layer NAME)")
 
     def digest(self) -> str:
         """Hash of the weights and of the card fields that change outputs (cache key)."""
