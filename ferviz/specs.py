@@ -145,18 +145,20 @@ class ModelSpec:
         return {names.get(f.name, f.name): getattr(self, f.name) for f in fields(self)
                 if f.name not in skip and getattr(self, f.name) is not None}
 
-    def load(self) -> FERModel:
+    def load(self, explaining: bool = False) -> FERModel:
         """The model; what was assumed about a file without a card (a Keras file's
-        preprocessing, say) is noted on stderr."""
+        preprocessing, say) and outputs that do not fit the declared mode are noted on stderr,
+        and (``explaining``) a Grad-CAM layer found automatically."""
         import sys
 
         from .models.load import load_model
 
         m = load_model(self.model, arch=self.arch, trust=self.trust, preset=self.preset,
                        **self.options())
-        if m.card.info.get("assumed"):
-            print(f"note: {m.card.info['assumed']}", file=sys.stderr)
-        if m.card.info.get("cam_layer_found"):
+        for key in ("assumed", "output_note"):
+            if m.card.info.get(key):
+                print(f"note: {m.card.info[key]}", file=sys.stderr)
+        if explaining and m.card.info.get("cam_layer_found"):
             print(f"note: Grad-CAM layer {m.card.cam_layer} (the last convolution with a "
                   "spatial output; --cam-layer NAME to choose another)", file=sys.stderr)
         return m

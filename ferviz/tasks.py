@@ -103,6 +103,11 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
             m = rounded_to_half(m)
         df = predictions(m, records, tta)
         name, info = m.card.name, m.card.info
+        if not ms.is_zoo():
+            from .models.preprocessing import normalisation_note
+
+            better = normalisation_note(m, records.images(), records.labels)
+            notes += [better] if better else []
         if update_card:
             measured = {"data": f"{records.name} [{ds.split or 'all'}]",
                         "dataset": ds.dataset(), "labels": ds.labels, "split": ds.split or "all"}
@@ -217,7 +222,7 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
     if compare_preds:
         other, other_name = read_table(compare_preds), compare_preds.name
     records = opened(ds)
-    m = ms.load()
+    m = ms.load(explaining=True)
     df = predictions(m, records, tta)
     if compare:
         m2 = compare.load()
@@ -280,7 +285,7 @@ def regions(ms: ModelSpec, ds: DataSpec, method: str, target: str, by: str,
         raise FervizError(f"--limit must be at least 1, not {limit}")
     spec = load_regions(regions_file) if regions_file else None
     records = opened(ds)
-    m = ms.load()
+    m = ms.load(explaining=True)
     if limit is not None:
         records = records.select(slice(0, limit))
     known = records.labels >= 0
@@ -310,7 +315,7 @@ def saliency(image: Path, ms: ModelSpec | None, methods: list[str] | None, targe
     if ms is None:
         name, note = default_model()
         ms = ModelSpec(name)
-    return run(image, ms.load, note, methods, target, out, force,
+    return run(image, lambda: ms.load(explaining=True), note, methods, target, out, force,
                "auto" if detect else "never", all_faces, regions_file, check)
 
 
@@ -322,7 +327,7 @@ def checks(ms: ModelSpec, ds: DataSpec, n: int = 256, methods: list[str] | None 
     if n < 1:
         raise FervizError(f"--n must be at least 1, not {n}")
     records = ds.open()
-    m = ms.load()
+    m = ms.load(explaining=True)
     table = trust_table(m, records, methods, n=n)
     heading = (f"{m.card.name} on {ds.name()}: {table['n'].iloc[0]} faces (randomisation on "
                f"{table['n_random'].iloc[0]}), predicted class; sanity PASS when rho < "
@@ -346,8 +351,8 @@ def saliency_video(video: Path, ms: ModelSpec | None, methods: list[str] | None,
     if ms is None:
         name, note = default_model()
         ms = ModelSpec(name)
-    result = explain_video(video, ms.load(), out, force, detect, overlay, every, target,
-                           max_frames)
+    result = explain_video(video, ms.load(explaining=True), out, force, detect, overlay, every,
+                           target, max_frames)
     if note:
         result.summary["notes"].insert(0, note)
     return result

@@ -166,9 +166,9 @@ for out, what in [("(s, s)", "returns a tuple, not one tensor"),
                   ("s[:1]", "returns shape (1, 7) for 2 faces"),
                   ("s[:, :, None]", "returns shape (2, 7, 1)"),
                   ("s[:, :5]", "outputs 5 classes but its label order has 7"),
-                  ("s * float('nan')", "NaN or infinite scores for 2 of 2 test faces"),
-                  ("s.view(3, -1)", "forward pass failed on 2 test faces"),
-                  ("__import__('sys').exit(0)", "forward pass failed on 2 test faces of "
+                  ("s * float('nan')", "NaN or infinite scores for 8 of 8 test faces"),
+                  ("s.view(3, -1)", "forward pass failed on 8 test faces"),
+                  ("__import__('sys').exit(0)", "forward pass failed on 8 test faces of "
                                                 "1x48x48 (SystemExit"),
                   ("s if len(x) < 3 else s[:1]", "returns shape (1, 7) for 512 faces"),
                   ("s if len(x) < 3 else s.view(3, -1)",

@@ -52,10 +52,10 @@ def _user_model(tmp: Path, body: str, name: str = "net") -> tuple[str, str]:
     ("s[:1]", "returns shape (1, 7) for 2 faces"),
     ("s[:, :, None]", "returns shape (2, 7, 1) for 2 faces"),
     ("s[:, :5]", "outputs 5 classes but its label order has 7"),
-    ("s * float('nan')", "NaN or infinite scores for 2 of 2 test faces"),
+    ("s * float('nan')", "NaN or infinite scores for 8 of 8 test faces"),
     ("s / 0", "NaN or infinite scores"),
-    ("s.view(3, -1)", "forward pass failed on 2 test faces of 1x48x48 (RuntimeError"),
-    ("__import__('sys').exit(3)", "forward pass failed on 2 test faces of 1x48x48 (SystemExit"),
+    ("s.view(3, -1)", "forward pass failed on 8 test faces of 1x48x48 (RuntimeError"),
+    ("__import__('sys').exit(3)", "forward pass failed on 8 test faces of 1x48x48 (SystemExit"),
 ])
 def test_broken_forward_is_named_at_load(tmp_path, body, message):
     weights, arch = _user_model(tmp_path, body)

@@ -204,7 +204,7 @@ def convert(model: Annotated[str, typer.Argument(help="Keras model file (.h5, .h
             preset: Annotated[Optional[str], typer.Option(
                 help="face_classification or emotion-detection.")] = None,
             normalize: Annotated[Optional[str], typer.Option(
-                help="0..1, -1..1, 0..255 or MEAN,STD.")] = None,
+                help="0..1, -1..1, 0..255, imagenet or MEAN,STD.")] = None,
             label_order: Annotated[Optional[str], typer.Option(
                 help="fer2013, ferplus, or comma-separated names.")] = None,
             trust: Annotated[bool, typer.Option(help="Allow Keras Lambda layers (runs code).")]

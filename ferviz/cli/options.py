@@ -50,12 +50,13 @@ def _model_params(prefix: str, required: bool, what: str,
                                           "layers).")]),
         (f"{p}input_size", Annotated[Optional[int], opt(help="Model input side, e.g. 64.")]),
         (f"{p}channels", Annotated[Optional[int], opt(help="Model input channels (1 or 3).")]),
-        (f"{p}normalize", Annotated[Optional[str], opt(help="0..1, -1..1, 0..255 or "
-                                                       "MEAN,STD.")]),
+        (f"{p}normalize", Annotated[Optional[str], opt(help="0..1, -1..1, 0..255, "
+                                                       "imagenet or MEAN,STD.")]),
         (f"{p}label_order", Annotated[Optional[str], opt(help="Model output order: fer2013, "
                                                          "ferplus, or comma-separated names.")]),
         (f"{p}output", Annotated[Optional[str], opt(help="Model output: logits, probs, "
-                                                    "log_probs.")]),
+                                                    "log_probs, sigmoid (independent "
+                                                    "per-class scores).")]),
         (f"{p}preset", Annotated[Optional[str], opt(
             help="Preprocessing and label order of a Keras project: face_classification "
                  "(x/127.5-1), emotion-detection (x/255, alphabetical classes).")]),

@@ -14,9 +14,10 @@ NORMALISATIONS = {  # name -> (mean, std) applied to pixels scaled to [0, 1]
     "0..1": (0.0, 1.0),
     "-1..1": (0.5, 0.5),
     "0..255": (0.0, 1 / 255),
+    "imagenet": (0.449, 0.226),  # ImageNet's mean and std, averaged over the three channels
 }
 LABEL_ORDERS = {"fer2013": EMOTIONS, "ferplus": FERPLUS_LABELS}
-OUTPUTS = ("logits", "probs", "log_probs")
+OUTPUTS = ("logits", "probs", "log_probs", "sigmoid")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class ModelCard:
         channels: 1 (grayscale) or 3 (the face is repeated).
         mean, std: normalisation applied to pixels scaled to [0, 1].
         labels: class names in the network's output order.
-        output: ``logits``, ``probs`` or ``log_probs``.
+        output: ``logits``, ``probs``, ``log_probs`` or ``sigmoid`` (independent per-class
+            scores in [0, 1], renormalised to sum to one for the table).
         cam_layer: dotted path of the default Grad-CAM target layer inside the network.
         source: paper or project the architecture comes from.
         params: number of parameters.
@@ -119,7 +121,7 @@ class ModelCard:
         """A copy with user overrides (CLI options or a sidecar file).
 
         Args:
-            normalize: ``0..1``, ``-1..1``, ``0..255`` or ``MEAN,STD``.
+            normalize: ``0..1``, ``-1..1``, ``0..255``, ``imagenet`` or ``MEAN,STD``.
             labels: ``fer2013``, ``ferplus`` or comma-separated class names.
 
         Raises:
@@ -153,7 +155,8 @@ def parse_normalize(text: str) -> tuple[float, float]:
     try:
         mean, std = (float(v) for v in text.split(","))
     except ValueError:
-        raise FervizError(f"normalisation {text!r}: use 0..1, -1..1, 0..255 or MEAN,STD") from None
+        raise FervizError(f"normalisation {text!r}: use 0..1, -1..1, 0..255, imagenet or "
+                          "MEAN,STD") from None
     if std <= 0:
         raise FervizError("normalisation std must be positive")
     return mean, std

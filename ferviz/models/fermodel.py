@@ -50,9 +50,20 @@ class FERModel(nn.Module):
             x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
         if self.card.channels == 3:
             x = x.expand(-1, 3, -1, -1)
+        return self.emotions(self.raw(x, resized=True))
+
+    def raw(self, x: torch.Tensor, resized: bool = False) -> torch.Tensor:
+        """The network's own outputs (checked: N x classes floats) for N x 1 x H x W faces in
+        [0, 1], before the conversion to the 7 emotions."""
+        if not resized:
+            size = self.card.input_size
+            if x.shape[-1] != size or x.shape[-2] != size:
+                x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+            if self.card.channels == 3:
+                x = x.expand(-1, 3, -1, -1)
         if self._normalise:
             x = (x - self._mean) / self._std
-        return self.emotions(self._checked(self.net(x), len(x)))
+        return self._checked(self.net(x), len(x))
 
     def emotions(self, out: torch.Tensor) -> torch.Tensor:
         """The network's raw outputs -> the 7 emotion logits this model returns."""
@@ -82,6 +93,9 @@ class FERModel(nn.Module):
             logp = F.log_softmax(out, dim=1)
         elif self.card.output == "probs":
             logp = torch.log(out.clamp_min(1e-12))
+        elif self.card.output == "sigmoid":  # independent scores: renormalised
+            s = out.clamp_min(1e-12)
+            logp = torch.log(s / s.sum(dim=1, keepdim=True))
         else:
             logp = out
         columns = []

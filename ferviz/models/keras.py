@@ -33,7 +33,7 @@ PRESETS: dict[str, dict[str, str]] = {
                           "labels": "angry,disgust,fear,happy,neutral,sad,surprise"},
 }
 _CONVS = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")
-_OUTPUTS = {"softmax": "probs", "log_softmax": "log_probs"}
+_OUTPUTS = {"softmax": "probs", "log_softmax": "log_probs", "sigmoid": "sigmoid"}
 
 
 def preset_options(name: str) -> dict[str, str]:

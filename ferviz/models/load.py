@@ -155,8 +155,9 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
 
 
 def _finish(net: nn.Module, card: ModelCard, named: str | None = None) -> FERModel:
-    """Wrap, count parameters, and try the model on two faces (a black and a grey one): it
-    must give one finite row of class scores per face. The same pass finds the Grad-CAM layer
+    """Wrap, count parameters, and try the model on eight faces (a black, a grey and six of
+    noise): it must give one finite row of class scores per face, which fit its output mode
+    (else a note in ``card.info["output_note"]``). The same pass finds the Grad-CAM layer
     when the card names none (the last convolution with a spatial output, as torchcam's
     automatic target does), or when the card's does not exist, and checks one ``named`` by
     the user (``--cam-layer``).
@@ -168,21 +169,23 @@ def _finish(net: nn.Module, card: ModelCard, named: str | None = None) -> FERMod
     import torch
 
     from .fermodel import FERModel
+    from .preprocessing import output_note
 
     card = replace(card, params=sum(p.numel() for p in net.parameters()))
     model = FERModel(net, card).eval()
-    x = torch.zeros(2, 1, FACE_SIZE, FACE_SIZE)
-    x[1] = 0.5
+    x = torch.rand(8, 1, FACE_SIZE, FACE_SIZE, generator=torch.Generator().manual_seed(0))
+    x[0], x[1] = 0.0, 0.5
     spatial: dict[str, None] = {}  # convolutions with a spatial output, in the order they ran
     hooks = _conv_hooks(net, spatial)
     with torch.inference_mode():
         try:
-            out = model(x)
+            raw = model.raw(x)
+            out = model.emotions(raw)
         except FervizError:
             raise
         except (Exception, SystemExit) as e:  # user code
             hint = "; check --input-size and --channels" if isinstance(e, RuntimeError) else ""
-            raise FervizError(f"{card.name}: the model's forward pass failed on 2 test faces "
+            raise FervizError(f"{card.name}: the model's forward pass failed on 8 test faces "
                               f"of {card.channels}x{card.input_size}x{card.input_size} "
                               f"({type(e).__name__}: {e}){hint}") from e
         finally:
@@ -190,9 +193,13 @@ def _finish(net: nn.Module, card: ModelCard, named: str | None = None) -> FERMod
                 h.remove()
     bad = int((~torch.isfinite(out).all(dim=1)).sum())
     if bad:
-        raise FervizError(f"{card.name}: the model gives NaN or infinite scores for {bad} of 2 "
+        raise FervizError(f"{card.name}: the model gives NaN or infinite scores for {bad} of 8 "
                           "test faces; its weights may be damaged")
-    return FERModel(net, _with_cam_layer(net, card, list(spatial), named)).eval()
+    card = _with_cam_layer(net, card, list(spatial), named)
+    note = output_note(raw, card)
+    if note:
+        card = replace(card, info={**card.info, "output_note": note})
+    return FERModel(net, card).eval()
 
 
 def _conv_hooks(net: nn.Module, seen: dict[str, None]) -> list[Any]:
