@@ -163,7 +163,7 @@ add("no such file", f"{MD} {{d}}/w.pt --arch {{d}}/missing.py:Net", {"w.pt": EMP
 for out, what in [("(s, s)", "returns a tuple, not one tensor"),
                   ("{'out': s}", "returns a dict, not one tensor"),
                   ("s.argmax(1)", "returns int64 values, not scores"),
-                  ("s[:1]", "returns shape (1, 7) for 2 faces"),
+                  ("s[:1]", "returns shape (1, 7) for 8 faces"),
                   ("s[:, :, None]", "returns shape (2, 7, 1)"),
                   ("s[:, :5]", "outputs 5 classes but its label order has 7"),
                   ("s * float('nan')", "NaN or infinite scores for 8 of 8 test faces"),

@@ -69,7 +69,7 @@ def test_predictions_equal_keras(saved, loaded, faces, name, ext):
     models = saved[1]
     m = loaded(name, ext)
     size = 64 if name == "res" else 48
-    assert (m.card.input_size, m.card.channels, m.card.output) == (size, 1, "probs")
+    assert (m.card.input_size, m.card.channels, m.card.output) == (size, 1, "logits")
     layers = models[name].layers
     convs = [i for i, layer in enumerate(layers) if type(layer).__name__ == "Conv2D"]
     cam = layers[convs[-1] - 1 if name == "res" else convs[-1]]  # res: input of the score conv
@@ -140,6 +140,24 @@ def test_conversion_gives_the_keras_outputs(saved, faces, tmp_path, name, arch):
                                                     card.std), atol=1e-5, rtol=0)
     with pytest.raises(FervizError, match="--force"):
         convert(str(folder / f"{name}.h5"), tmp_path / "entry")
+
+
+def test_a_keras_file_is_explained_like_its_converted_network(tmp_path, faces):
+    """Both explain the logit (the Keras file's final softmax is split off), so Grad-CAM maps
+    of the same weights agree."""
+    from ferviz.explain import explain
+
+    zoo = load_model("mini_xception")
+    twin = kn.mini_xception(zoo_twin=True)
+    kn.copy_native(zoo.net, twin)
+    twin.save(tmp_path / "twin.keras")
+    convert(str(tmp_path / "twin.keras"), tmp_path / "entry")
+    keras_model, native = load_model(str(tmp_path / "twin.keras")), load_model(
+        str(tmp_path / "entry"))
+    assert keras_model.card.output == native.card.output == "logits"
+    maps = [explain(m, faces[:8], "pred", "gradcam", cache=False).raw
+            for m in (keras_model, native)]
+    np.testing.assert_allclose(maps[0], maps[1], atol=1e-4)
 
 
 def test_zoo_twin_converts_to_the_zoo_architecture(tmp_path, faces):

@@ -161,10 +161,27 @@ def _wrap(model: Any, path: Path) -> tuple[KerasNet, ModelCard]:
     last = model.layers[-1]
     kind = "probs" if type(last).__name__ == "Softmax" else \
         _OUTPUTS.get(getattr(getattr(last, "activation", None), "__name__", ""), "logits")
+    if kind == "probs" and _split_softmax(last):
+        kind = "logits"
     card = ModelCard(arch="keras", name=path.name, input_size=h, channels=c, output=kind,
                      cam_layer=net.default_cam(), source=f"Keras file {path.name}",
                      info={"keras": {"layout": layout, "file": str(path)}})
     return net, card
+
+
+def _split_softmax(last: Any) -> bool:
+    """Make the model end before its final softmax (a Softmax layer, or a softmax activation
+    of its last layer), as ``ferviz convert`` does: every method then explains the same score,
+    the logit, as the converted network (the probabilities are unchanged). False where the
+    softmax cannot be split off."""
+    keras = import_keras()
+    if type(last).__name__ == "Softmax":
+        if getattr(last, "axis", -1) != -1:
+            return False
+        last.register_forward_hook(lambda layer, inputs, out: inputs[0])
+        return True
+    last.activation = keras.activations.linear
+    return True
 
 
 def with_assumptions(card: ModelCard, given: set[str]) -> ModelCard:
