@@ -160,6 +160,19 @@ def test_a_keras_file_is_explained_like_its_converted_network(tmp_path, faces):
     np.testing.assert_allclose(maps[0], maps[1], atol=1e-4)
 
 
+def test_trust_checks_randomise_keras_weights_and_put_them_back(loaded, faces):
+    from ferviz.explain.checks import cascading_randomization
+
+    m = loaded("seq", "h5")
+    with torch.no_grad():
+        before = m(_x(faces[:8]))
+    result = cascading_randomization(m, faces[:8], "gradcam", stages=2)
+    assert len(result.stages) == 2 and np.isfinite(result.spearman).all()
+    assert result.spearman[-1] < 0.9  # the maps moved once the weights were shuffled
+    with torch.no_grad():
+        torch.testing.assert_close(m(_x(faces[:8])), before, atol=0, rtol=0)
+
+
 def test_zoo_twin_converts_to_the_zoo_architecture(tmp_path, faces):
     """A Keras twin of the zoo's mini_xception (padded stem, PyTorch-aligned pools) given the
     zoo's weights predicts like the zoo model and converts back to ``mini_xception``."""

@@ -94,6 +94,10 @@ def randomised_stages(model: nn.Module, stages: int = 4, seed: int = 0
     Raises:
         FervizError: for a model without parameters.
     """
+    keras_layers = _keras_layers(model)
+    if keras_layers:
+        yield from _keras_stages(model, keras_layers, stages, seed)
+        return
     layers = _randomisable(model)
     if not layers:
         raise FervizError("the model has no layers with parameters to randomise")
@@ -108,6 +112,39 @@ def randomised_stages(model: nn.Module, stages: int = 4, seed: int = 0
                 named[name].reset_parameters()
             done = end
             yield layers[end - 1][0] or "(model)", shuffled
+
+
+def _keras_layers(model: nn.Module) -> list[tuple[str, Any]]:
+    """The weighted layers of a Keras-backed model, output side first (none for others)."""
+    keras_model = getattr(getattr(model, "net", None), "keras_model", None)
+    if keras_model is None:
+        return []
+    layers = [layer for layer in keras_model._flatten_layers(include_self=False, recursive=True)
+              if layer.trainable_weights and not list(layer._flatten_layers(include_self=False))]
+    return [(layer.name, layer) for layer in layers][::-1]
+
+
+def _keras_stages(model: nn.Module, layers: list[tuple[str, Any]], stages: int, seed: int
+                  ) -> Iterator[tuple[str, nn.Module]]:
+    """Cascading randomisation of a Keras model in place (a Keras model cannot be deep-copied
+    reliably): each layer's trainable weights are shuffled (their values permuted, so their
+    scale stays), and every weight is put back when the stages end."""
+    variables = [v for _, layer in layers for v in layer.weights]
+    saved = [(v, v.value.detach().clone()) for v in variables]
+    bounds = np.linspace(0, len(layers), min(stages, len(layers)) + 1).round().astype(int)[1:]
+    g = torch.Generator().manual_seed(seed)
+    done = 0
+    try:
+        for end in bounds:
+            for _, layer in layers[done:end]:
+                for v in layer.trainable_weights:
+                    flat = v.value.detach().reshape(-1)
+                    v.assign(flat[torch.randperm(len(flat), generator=g)].reshape(v.shape))
+            done = end
+            yield layers[end - 1][0], model
+    finally:
+        for v, value in saved:
+            v.assign(value)
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -146,6 +183,8 @@ def cascading_randomization(model: nn.Module, images: Any, method: Explainer = "
     Raises:
         FervizError: for a model without parameters.
     """
+    if not _keras_layers(model) and not _randomisable(model):  # before any work
+        raise FervizError("the model has no layers with parameters to randomise")
     faces, record_labels = as_faces(images)
     labels = record_labels if labels is None else labels
     with prepared(model, torch.device("cpu")):
