@@ -32,7 +32,7 @@ def main() -> None:
         sys.exit(f"skipped: {DATA} lacks FER2013 or FER+")
     os.environ["FERVIZ_CACHE"] = tempfile.mkdtemp(prefix="ferviz-bench-")
     os.environ.setdefault("OMP_NUM_THREADS", "2")
-    from ferviz.audit import audit_data, leak_check
+    from ferviz.app.audit import audit_data, leak_check
     from ferviz.data import open_data
     from ferviz.data.fer2013 import load_table
 

@@ -22,7 +22,7 @@ LAYERS = [
     {"report", "video"},
     {"specs"},
     {"engine"},
-    {"tasks", "evaluation", "audit", "matrix", "panels", "sharded"},
+    {"app"},
     {"cli", "dashboard", "__main__"},
 ]
 RANK = {c: i for i, layer in enumerate(LAYERS) for c in layer}

@@ -44,7 +44,7 @@ def cli(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_audit_finds_the_planted_problems(ck):
-    from ferviz.audit import audit_data
+    from ferviz.app.audit import audit_data
 
     a = audit_data(str(ck))
     exact = a.pairs[a.pairs["kind"] == "exact"]
@@ -144,7 +144,7 @@ def test_bad_input_is_one_message(ck, tmp_path, capsys, args, message):
 def test_fer2013_exact_duplicates_are_a_fixed_number():
     """1,851 FER2013 faces repeat an earlier face (1,514 sets); e.g. rows 33169 and 34325."""
     from ferviz.analysis.audit import exact_groups
-    from ferviz.audit import audit_data
+    from ferviz.app.audit import audit_data
 
     a = audit_data(str(FER2013), near=None)
     assert a.faces == 35887 and a.exact_faces() == 1851

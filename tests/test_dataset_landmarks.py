@@ -159,7 +159,7 @@ def test_cli_says_which_regions_it_used(folder):
 
 @needs_dlib
 def test_the_report_region_table_says_which_regions_it_read(folder, tmp_path):
-    from ferviz import tasks
+    from ferviz.app import tasks
     from ferviz.specs import DataSpec, ModelSpec
 
     path = tasks.report(ModelSpec("fer_synth_cnn"), DataSpec(str(folder)), tmp_path / "r.html",

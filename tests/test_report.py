@@ -230,7 +230,7 @@ def test_cli_report(tmp_path, synth_model):
 def test_report_of_a_ck_style_folder_states_subjects_contempt_and_leaks(tmp_path):
     from dataset_folders import build_ck
 
-    from ferviz import tasks
+    from ferviz.app import tasks
     from ferviz.specs import DataSpec, ModelSpec
 
     root = build_ck(tmp_path / "ck")

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import tasks
+from ..app import tasks, training
 from ..errors import FervizError
 from ..specs import DataSpec, ModelSpec
 from .app import app
@@ -65,7 +65,7 @@ def predict(model: ModelSpec, data: DataSpec, out: Out, tta: Tta = False,
                            or shard_size is not None):
         raise FervizError("--address, --workers, --gpus and --shard-size need --engine")
     if engine is not None:
-        from .. import sharded
+        from ..app import sharded
 
         r = sharded.run(model, data, out, None, tta=tta, engine=engine, address=address,
                         workers=workers, gpus=gpus, shard_size=shard_size, force=force)
@@ -138,7 +138,7 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
           val_split: Annotated[Optional[str], typer.Option(
               help="Default: PublicTest (FER2013) or val.")] = None) -> None:
     """Train an architecture (resumable: re-run the same command to continue)."""
-    s = tasks.train(arch, data, out, init=init, train_split=train_split, val_split=val_split,
+    s = training.train(arch, data, out, init=init, train_split=train_split, val_split=val_split,
                     log=typer.echo, progress=sys.stderr.isatty(), epochs=epochs,
                     batch_size=batch_size, lr=lr, optimizer=optimizer, augment=augment,
                     class_weights=class_weights, patience=patience, seed=seed,
@@ -161,7 +161,7 @@ def finetune(model: ModelSpec, data: DataSpec,
              = None, force: Force = False) -> None:
     """Retrain a model's head on one person's labelled photos (-d root/<emotion>/*.jpg,
     80/20 split); report held-out accuracy before and after."""
-    r = tasks.finetune(model, data, out, force, epochs=epochs, lr=lr, seed=seed,
+    r = training.finetune(model, data, out, force, epochs=epochs, lr=lr, seed=seed,
                        split_by=split_by)
     typer.echo(f"{r['photos']} photos: trained the head on {r['train']}, held out "
                f"{r['held_out']}{f' (whole {split_by}s)' if split_by else ''}")
@@ -176,7 +176,7 @@ def ensemble(members: Annotated[list[str], typer.Argument(help="Zoo models to av
              force: Force = False) -> None:
     """Make a zoo ensemble that averages its members' probabilities (then `ferviz evaluate
     --update-card` it)."""
-    card = tasks.ensemble(members, out, force)
+    card = training.ensemble(members, out, force)
     typer.echo(f"wrote {out / 'card.json'}: {card.params:,} parameters in {len(members)} members")
 
 

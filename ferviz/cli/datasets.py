@@ -26,7 +26,7 @@ def audit(data: DataSpec,
           as_json: Json = False) -> None:
     """Audit a data set: exact and near-duplicate faces within and across splits, blank
     faces, FER+ not-a-face / unknown votes and contradicted labels, class balance."""
-    from ..audit import audit_data
+    from ..app.audit import audit_data
 
     result = audit_data(data.data, ferplus=data.ferplus, labels=data.labels,
                         contempt=data.contempt, near=None if no_near else near,
@@ -54,7 +54,7 @@ def matrix(model: list[ModelSpec],
            tta: Tta = False) -> None:
     """Models x data sets: accuracy and macro-F1 with 95% intervals (cluster bootstrap over
     subjects where known), reusing cached predictions."""
-    from ..matrix import matrix as run, to_markdown, write_matrix
+    from ..app.matrix import matrix as run, to_markdown, write_matrix
 
     if out is not None:
         from ..outputs import check_output

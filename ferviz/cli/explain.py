@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import tasks
+from ..app import tasks
 from ..specs import DataSpec, ModelSpec
 from .app import app
 from .options import (Address, Engine, Force, Gpus, Json, ShardSize, Workers, data_options,
@@ -134,7 +134,7 @@ def explain(model: ModelSpec, data: DataSpec,
     """Explain every face of a data set: a partitioned parquet data set (a folder) with the
     predictions, the faces, each method's maps (float16) and their region shares and flags,
     computed in shards here or on a Ray cluster (a re-run resumes)."""
-    from .. import sharded
+    from ..app import sharded
 
     r = sharded.run(model, data, out, method, target, engine=engine or "local",
                     address=address, workers=workers, gpus=gpus, shard_size=shard_size,

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import tasks
+from ..app import tasks
 from ..specs import DataSpec, ModelSpec
 from .app import app
 from .options import Force, Tta, data_options, model_options
@@ -59,7 +59,7 @@ def job_report(folder: Annotated[Path, typer.Argument(
     """Write the self-contained HTML report of a sharded job (any size): scores per split,
     confusion matrix, F1, confidence, region shares, and the faces (and maps) of the top
     confusions, read from the parts that hold them."""
-    from .. import sharded
+    from ..app import sharded
 
     path = sharded.report(folder, out, force, top, per_cell)
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -75,7 +75,7 @@ def model(ms: ModelSpec):
 @st.cache_data(show_spinner=False, max_entries=16, persist="disk")
 def _predictions(ms: ModelSpec, ds: DataSpec, tta: bool, stamps: tuple[str, str]
                  ) -> pd.DataFrame:
-    from ..tasks import predictions as run
+    from ..app.tasks import predictions as run
 
     with torch_lock():
         return run(model(ms), records(ds), tta)
@@ -132,8 +132,8 @@ def _scores(df: pd.DataFrame) -> dict[str, Any]:
 @st.cache_data(show_spinner=False, max_entries=16)
 def warnings(ms: ModelSpec, ds: DataSpec, tta: bool) -> list[str]:
     """Domain (synthetic vs real, crops vs detected photos, collapse) and leak warnings."""
-    from ..audit import leak_check, leak_line
-    from ..evaluation import detected_share
+    from ..app.audit import leak_check, leak_line
+    from ..app.evaluation import detected_share
     from ..analysis.domain import domain_warnings
 
     m, found = model(ms), records(ds)
@@ -144,7 +144,7 @@ def warnings(ms: ModelSpec, ds: DataSpec, tta: bool) -> list[str]:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _audit(ds: DataSpec, near: int, stamp: str):
-    from ..audit import audit_records
+    from ..app.audit import audit_records
 
     return audit_records(all_records(ds), near=near or None)
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data.detectors import NAMES
-from .errors import FervizError
-from .explain.photo import DEFAULT_METHODS, FaceResult, explain_photo, output_paths
-from .explain.registry import get_method
+from ..data.detectors import NAMES
+from ..errors import FervizError
+from ..explain.photo import DEFAULT_METHODS, FaceResult, explain_photo, output_paths
+from ..explain.registry import get_method
 
 if TYPE_CHECKING:
-    from .models.fermodel import FERModel
+    from ..models.fermodel import FERModel
 
 
 @dataclass(frozen=True)
@@ -72,17 +72,17 @@ def run(image: str | os.PathLike, load: Callable[[], FERModel], note: str | None
         FervizError: unreadable image, no face, bad model, methods, target or regions, or
             outputs that exist without ``force``.
     """
-    from .data.photos import overview, read_photo
-    from .explain.regions import load_regions
-    from .viz.overlays import PanelMap, write_panel
+    from ..data.photos import overview, read_photo
+    from ..explain.regions import load_regions
+    from ..viz.overlays import PanelMap, write_panel
 
     names = [get_method(m).name for m in (methods or DEFAULT_METHODS)]
     region_spec = load_regions(regions) if regions is not None else None
     photo = read_photo(image, detect=detect, all_faces=all_faces)
     paths = output_paths(image, len(photo.records), out, force)
     m = load()
-    from .explain.trust import sample
-    from .explain.trust import verdicts as checked
+    from ..explain.trust import sample
+    from ..explain.trust import verdicts as checked
 
     faces, check_data = sample()  # with check: run the missing checks; else cached ones only
     verdicts = checked(m, faces, names, compute=check)
@@ -95,7 +95,7 @@ def run(image: str | os.PathLike, load: Callable[[], FERModel], note: str | None
                     force=force)
     view = None
     if len(faces) > 1:
-        from .cache import atomic_path
+        from ..cache import atomic_path
 
         view = paths[-1]
         if view.exists() and not force:

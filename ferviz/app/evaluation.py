@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .analysis.domain import domain_warnings
-from .analysis.groups import default_cluster, describe, intervals
-from .analysis.metrics import RESAMPLES
-from .analysis.slices import by_slice
+from ..analysis.domain import domain_warnings
+from ..analysis.groups import default_cluster, describe, intervals
+from ..analysis.metrics import RESAMPLES
+from ..analysis.slices import by_slice
 from .audit import leak_check, leak_line
-from .data.images import CROP_SIDE
-from .data.records import Records
+from ..data.images import CROP_SIDE
+from ..data.records import Records
 
 
 def detected_share(records: Records, sample: int = 200) -> float:
@@ -45,7 +45,7 @@ def evaluation_notes(df: pd.DataFrame, records: Records, card_info: dict, model_
     Returns:
         ``contempt`` (policy note or None), ``intervals`` (see
         :func:`ferviz.analysis.groups.intervals`), ``by`` (per-group table or None),
-        ``leak`` (see :func:`ferviz.audit.leak_check`), ``warnings`` (lines) and ``lines``
+        ``leak`` (see :func:`ferviz.app.audit.leak_check`), ``warnings`` (lines) and ``lines``
         (the text to print under the metrics).
     """
     ci = intervals(df, default_cluster(df), n_resamples=n_resamples)

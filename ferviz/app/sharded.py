@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import FervizError
-from .specs import DataSpec, ModelSpec
+from ..errors import FervizError
+from ..specs import DataSpec, ModelSpec
 
 if TYPE_CHECKING:
-    from .engine import JobResult
+    from ..engine import JobResult
 
 
 def run(ms: ModelSpec, ds: DataSpec, out: Path, methods: list[str] | None = None,
@@ -18,8 +18,8 @@ def run(ms: ModelSpec, ds: DataSpec, out: Path, methods: list[str] | None = None
         address: str | None = None, workers: int | None = None, gpus: float | None = None,
         shard_size: int | None = None, force: bool = False) -> JobResult:
     """Run (or resume) a sharded job into the folder ``out``."""
-    from .engine import run_job
-    from .engine.job import SHARD, Job
+    from ..engine import run_job
+    from ..engine.job import SHARD, Job
 
     names = tuple(dict.fromkeys(m.strip() for spec in methods or () for m in spec.split(",")
                                 if m.strip()))
@@ -33,7 +33,7 @@ def run(ms: ModelSpec, ds: DataSpec, out: Path, methods: list[str] | None = None
 
 def lines(r: JobResult) -> list[str]:
     """What the CLI prints after a job: what was written, and the scores from its summary."""
-    from .analysis.counts import summary_counts
+    from ..analysis.counts import summary_counts
 
     done = f"{r.computed} shards computed" + (f", {r.skipped} kept from an earlier run"
                                               if r.skipped else "")
@@ -51,9 +51,9 @@ def lines(r: JobResult) -> list[str]:
 def report(folder: Path, out: Path, force: bool = False, top: int = 6,
            per_cell: int = 8) -> Path:
     """Write the self-contained HTML report of a finished job; returns its path."""
-    from .outputs import check_output
-    from .report.build import write_report
-    from .report.job import job_html
+    from ..outputs import check_output
+    from ..report.build import write_report
+    from ..report.job import job_html
 
     if top < 0 or per_cell < 0:
         raise FervizError("--top and --per-cell must be at least 0")

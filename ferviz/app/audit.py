@@ -9,12 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from .analysis import audit as A
-from .data import open_data
-from .data.contempt import ContemptNote
-from .data.hashes import face_hashes
-from .data.records import Records
-from .errors import FervizError
+from ..analysis import audit as A
+from ..data import open_data
+from ..data.contempt import ContemptNote
+from ..data.hashes import face_hashes
+from ..data.records import Records
+from ..errors import FervizError
 
 TRAIN_SPLITS = ("training", "train")
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis.metrics import RESAMPLES
-from .errors import FervizError
-from .specs import ModelSpec
+from ..analysis.metrics import RESAMPLES
+from ..errors import FervizError
+from ..specs import ModelSpec
 
 FORMATS = (".md", ".csv", ".html")
 COLUMNS = ["model", "data", "split", "n", "accuracy", "accuracy_low", "accuracy_high",
@@ -38,9 +38,9 @@ def matrix(models: list[ModelSpec], datasets: list[str], labels: str = "fer2013"
         FervizError: no model or data set, duplicates, or any unusable model / data set
             (checked before predicting).
     """
-    from .analysis.groups import default_cluster, intervals
-    from .data import open_grouped
-    from .predict import predict
+    from ..analysis.groups import default_cluster, intervals
+    from ..data import open_grouped
+    from ..predict import predict
 
     if not models or not datasets:
         raise FervizError("matrix needs at least one --model and one --data")
@@ -118,7 +118,7 @@ def write_matrix(df: pd.DataFrame, out: str | os.PathLike, force: bool = False) 
     Raises:
         FervizError: unknown suffix, or an existing file without ``force``.
     """
-    from .cache import atomic_write
+    from ..cache import atomic_write
 
     out = Path(out)
     if out.suffix.lower() not in FORMATS:

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from .errors import FervizError
-from .outputs import check_output
-from .specs import DataSpec, ModelSpec
+from ..errors import FervizError
+from ..outputs import check_output
+from ..specs import DataSpec, ModelSpec
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .data.records import Records
-    from .explain.face_masks import RegionsUsed
-    from .models.fermodel import FERModel
+    from ..data.records import Records
+    from ..explain.face_masks import RegionsUsed
+    from ..models.fermodel import FERModel
 
 HALF_TOLERANCE = 0.001  # float16 weights are kept only if accuracy moves by at most 0.1 point
 
@@ -32,15 +32,15 @@ def opened(ds: DataSpec) -> Records:
 
 def predictions(model: FERModel, records: Records, tta: bool = False) -> pd.DataFrame:
     """The (cached) predictions table of a loaded model on records."""
-    from .predict import predict
+    from ..predict import predict
 
     return predict(model, records, tta=tta)
 
 
 def predict_to_file(ms: ModelSpec, ds: DataSpec, out: Path, tta: bool, force: bool) -> int:
     """Write the predictions table as parquet; returns its number of rows."""
-    from .outputs import write_or_keep
-    from .predict import save_table
+    from ..outputs import write_or_keep
+    from ..predict import save_table
 
     check_output(out, force)
     records = opened(ds)
@@ -71,15 +71,15 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
     subject when known), the contempt policy, metrics per ``by`` group and domain and leak
     warnings; optionally written into the zoo entry's card (with and without TTA), with
     float16 weights when ``half`` keeps the accuracy within :data:`HALF_TOLERANCE`."""
-    from .analysis.metrics import confusion, per_class, summary
+    from ..analysis.metrics import confusion, per_class, summary
     from .evaluation import evaluation_notes
-    from .models.digests import remember
-    from .prediction_cache import cached
+    from ..models.digests import remember
+    from ..prediction_cache import cached
 
     if half and not update_card:
         raise FervizError("--half rewrites a zoo entry's weights: use it with --update-card")
     if update_card:
-        from .models.card_metrics import entry_folder
+        from ..models.card_metrics import entry_folder
 
         entry_folder(ms.model)  # fail before any work
     records = opened(ds)
@@ -97,14 +97,14 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
         remember(ms, m)
         fp32 = None
         if half:
-            from .models.card_metrics import rounded_to_half
+            from ..models.card_metrics import rounded_to_half
 
             fp32 = summary(predictions(m, records))["accuracy"]
             m = rounded_to_half(m)
         df = predictions(m, records, tta)
         name, info = m.card.name, m.card.info
         if not ms.is_zoo():
-            from .models.preprocessing import normalisation_note
+            from ..models.preprocessing import normalisation_note
 
             better = normalisation_note(m, records.images(), records.labels)
             notes += [better] if better else []
@@ -119,8 +119,8 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
 
 def _update_card(name: str, m: FERModel, records: Records, df: pd.DataFrame, tta: bool,
                  fp32: float | None, measured: dict[str, str]) -> list[str]:
-    from .analysis.metrics import card_metrics, summary
-    from .models.card_metrics import update_info, write_half_weights
+    from ..analysis.metrics import card_metrics, summary
+    from ..models.card_metrics import update_info, write_half_weights
 
     other = predictions(m, records, not tta)
     plain, with_tta = (other, df) if tta else (df, other)
@@ -138,79 +138,13 @@ def _update_card(name: str, m: FERModel, records: Records, df: pd.DataFrame, tta
     return notes
 
 
-def train(arch: str, ds: DataSpec, out: Path, init: str | None = None,
-          train_split: str | None = None, val_split: str | None = None,
-          log: Callable[[str], None] = print, progress: bool = False,
-          **recipe: Any) -> dict[str, Any]:
-    """Train an architecture on ``ds`` (resumable: the same call continues from the
-    checkpoint in ``out``); returns the training summary. The recipe and the splits are
-    checked before torch is imported."""
-    from dataclasses import replace
-
-    from .recipe import Recipe
-
-    r = Recipe(arch=arch, labels=ds.labels, **recipe)
-    records = ds.open_all()
-    splits = {str(s) for s in records.splits}
-    train_split = train_split or ("Training" if "Training" in splits else "train")
-    val_split = val_split or ("PublicTest" if "PublicTest" in splits else "val")
-    train_set, val_set = records.split(train_split), records.split(val_split)
-    import torch
-
-    from .models.fermodel import FERModel
-    from .models.load import load_model
-    from .models.registry import create_model
-    from .train import train as run
-
-    torch.manual_seed(r.seed)  # the initial weights follow the seed too
-    net, card = create_model(arch)
-    if init:
-        first = load_model(init, arch=arch)
-        if first.card.arch != arch:
-            raise FervizError(f"--init {init} is a {first.card.arch}, not a {arch}")
-        net.load_state_dict(first.net.state_dict())
-        r = replace(r, init=f"{init} ({first.digest()[:12]})")
-    teacher = None
-    if r.teacher:
-        teacher = load_model(r.teacher)
-        r = replace(r, teacher=f"{r.teacher} ({teacher.digest()[:12]})")
-    check_output(out / "card.json", force=True)  # writable (the run itself resumes)
-    summary = run(FERModel(net, card), r, train_set, val_set, out, progress=progress, log=log,
-                  data=f"{records.name}: train {train_split}, select on {val_split}",
-                  teacher=teacher)
-    return {**summary, "val_split": val_split}
-
-
-def finetune(ms: ModelSpec, ds: DataSpec, out: Path, force: bool = False,
-             **options: Any) -> dict[str, Any]:
-    """Retrain a model's head on one person's photos; held-out accuracy before and after
-    (``split_by`` a group column keeps whole subjects or sequences out of training)."""
-    from .train import finetune as run
-
-    photos = ds.open()
-    if options.get("split_by"):
-        from .data.groups import group_column
-
-        group_column(photos, options["split_by"])  # fails before anything is written
-    check_output(out / "card.json", force)
-    return run(ms.load(), photos, out, log=lambda _: None, **options)
-
-
-def ensemble(members: list[str], out: Path, force: bool = False):
-    """Write a zoo ensemble card averaging ``members``' probabilities."""
-    from .models.zoo import write_ensemble
-
-    check_output(out / "card.json", force)
-    return write_ensemble(members, out)
-
-
 def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
            compare: ModelSpec | None = None, compare_preds: Path | None = None,
            tta: bool = False, **options: Any) -> Path:
     """Build and write the self-contained HTML report; returns its path."""
-    from .data.source_landmarks import fit_records
-    from .report import Options, build_html, default_path, write_report
-    from .report.saliency import check_methods
+    from ..data.source_landmarks import fit_records
+    from ..report import Options, build_html, default_path, write_report
+    from ..report.saliency import check_methods
 
     if compare and compare_preds:
         raise FervizError("use --compare or --compare-preds, not both")
@@ -240,7 +174,7 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
 def data_notes(df: pd.DataFrame, records: Records, ds: DataSpec) -> dict[str, str]:
     """What a report's data card says beyond the counts: the interval (clustered by subject
     when known), the contempt policy and a train/test leak."""
-    from .analysis.groups import default_cluster, describe, intervals
+    from ..analysis.groups import default_cluster, describe, intervals
     from .audit import leak_check, leak_line
 
     notes = {"intervals": describe(intervals(df, default_cluster(df)))}
@@ -273,11 +207,11 @@ def regions(ms: ModelSpec, ds: DataSpec, method: str, target: str, by: str,
     where they were fitted reliably on a large enough source image, else the fixed boxes."""
     import numpy as np
 
-    from .data.source_landmarks import fit_records
-    from .explain import explain
-    from .explain.face_masks import choose
-    from .explain.regions import class_table, load_regions
-    from .labels import EMOTIONS
+    from ..data.source_landmarks import fit_records
+    from ..explain import explain
+    from ..explain.face_masks import choose
+    from ..explain.regions import class_table, load_regions
+    from ..labels import EMOTIONS
 
     if by not in ("true", "pred"):
         raise FervizError(f"--by must be true or pred, not {by!r}")
@@ -309,7 +243,7 @@ def saliency(image: Path, ms: ModelSpec | None, methods: list[str] | None, targe
     """Find, predict and explain the faces of one photo; write a panel per face (and an
     overview with numbered boxes when there are several); returns the run's result."""
     from .panels import run
-    from .explain.photo import default_model
+    from ..explain.photo import default_model
 
     note = None
     if ms is None:
@@ -322,7 +256,7 @@ def saliency(image: Path, ms: ModelSpec | None, methods: list[str] | None, targe
 def checks(ms: ModelSpec, ds: DataSpec, n: int = 256, methods: list[str] | None = None):
     """Trust verdicts of explanation methods on a model (see :func:`ferviz.explain.trust.
     trust_table`); returns (table, heading)."""
-    from .explain.trust import THRESHOLD, trust_table
+    from ..explain.trust import THRESHOLD, trust_table
 
     if n < 1:
         raise FervizError(f"--n must be at least 1, not {n}")
@@ -341,8 +275,8 @@ def saliency_video(video: Path, ms: ModelSpec | None, methods: list[str] | None,
                    detect: bool, overlay: str | None, every: int, max_frames: int):
     """Follow, predict and explain the faces of a video; write the annotated video, the
     per-frame table and the timeline (see :func:`ferviz.video.run.explain_video`)."""
-    from .explain.photo import default_model
-    from .video.run import explain_video
+    from ..explain.photo import default_model
+    from ..video.run import explain_video
 
     if methods or regions_file:
         raise FervizError("--method and --regions are for photos; for a video, draw a "
