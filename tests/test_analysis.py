@@ -98,6 +98,15 @@ def test_metrics_equal_scikit_learn(seed):
     else:
         assert (pc.to_numpy() == 0).all()
     assert pc["support"].dtype == np.int64  # (scikit-learn gives floats when every score is 0)
+    if len(d):  # the other macro-F1, by name: scikit-learn's default average
+        from sklearn.metrics import f1_score
+
+        s = metrics.summary(df)
+        assert s["macro_f1_seen"] == pytest.approx(f1_score(d["label"], d["pred"],
+                                                            average="macro", zero_division=0))
+        present = sorted(set(d["label"]))
+        assert s["macro_f1"] == pytest.approx(f1_score(d["label"], d["pred"], labels=present,
+                                                       average="macro", zero_division=0))
 
 
 def test_class_never_predicted_counts_in_macro():

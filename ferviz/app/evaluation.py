@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..analysis.domain import domain_warnings
 from ..analysis.groups import default_cluster, describe, intervals
-from ..analysis.metrics import RESAMPLES
+from ..analysis.counts import MACRO_F1
+from ..analysis.metrics import RESAMPLES, summary
 from ..analysis.slices import by_slice
 from .audit import leak_check, leak_line
 from ..data.images import CROP_SIDE
@@ -53,7 +54,10 @@ def evaluation_notes(df: pd.DataFrame, records: Records, card_info: dict, model_
     leak = leak_check(data, split, records)
     warnings = domain_warnings(df, card_info, model_name, detected_share(records))
     warnings += [w for w in [leak_line(leak)] if w]
-    lines = [describe(ci)]
+    scores = summary(df)
+    lines = [f"{MACRO_F1} ({scores['macro_f1']:.4f}); over the classes in the truth or the "
+             f"predictions, as scikit-learn averages: {scores['macro_f1_seen']:.4f}",
+             describe(ci)]
     if records.contempt is not None:
         lines.append(records.contempt.text())
     if groups is not None:
