@@ -64,6 +64,11 @@ class Evaluation:
     lines: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def _repr_html_(self) -> str:
+        from .display import evaluation_html
+
+        return evaluation_html(self)
+
 
 def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool = False,
              half: bool = False, by: str | None = None) -> Evaluation:
@@ -71,8 +76,7 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
     subject when known), the contempt policy, metrics per ``by`` group and domain and leak
     warnings; optionally written into the zoo entry's card (with and without TTA), with
     float16 weights when ``half`` keeps the accuracy within :data:`HALF_TOLERANCE`."""
-    from ..analysis.metrics import confusion, per_class, summary
-    from .evaluation import evaluation_notes
+    from ..analysis.metrics import summary
     from ..models.digests import remember
     from ..prediction_cache import cached
 
@@ -102,17 +106,33 @@ def evaluate(ms: ModelSpec, ds: DataSpec, tta: bool = False, update_card: bool =
             fp32 = summary(predictions(m, records))["accuracy"]
             m = rounded_to_half(m)
         df = predictions(m, records, tta)
-        name, info = m.card.name, m.card.info
-        if not ms.is_zoo():
-            from ..models.preprocessing import normalisation_note
-
-            better = normalisation_note(m, records.images(), records.labels)
-            notes += [better] if better else []
         if update_card:
             measured = {"data": f"{records.name} [{ds.split or 'all'}]",
                         "dataset": ds.dataset(), "labels": ds.labels, "split": ds.split or "all"}
             notes += _update_card(ms.model, m, records, df, tta, fp32, measured)
-    extra = evaluation_notes(df, records, info, name, ds.data, ds.split, by)
+        return scored(df, records, m, ds, by, notes, check_preprocessing=not ms.is_zoo())
+    return scored(df, records, None, ds, by, notes, name, info)
+
+
+def scored(df: pd.DataFrame, records: Records, model: FERModel | None, ds: DataSpec,
+           by: str | None = None, notes: list[str] | None = None, name: str = "",
+           info: dict[str, Any] | None = None, check_preprocessing: bool = True) -> Evaluation:
+    """The evaluation of a predictions table (every door's one owner of it): scores,
+    per-class table, confusion matrix, intervals, notes and warnings; with the loaded
+    ``model`` (and ``check_preprocessing``), a note when another normalisation scores
+    clearly better."""
+    from ..analysis.metrics import confusion, per_class, summary
+    from .evaluation import evaluation_notes
+
+    notes = list(notes or [])
+    if model is not None:
+        name, info = model.card.name, model.card.info
+        if check_preprocessing:
+            from ..models.preprocessing import normalisation_note
+
+            better = normalisation_note(model, records.images(), records.labels)
+            notes += [better] if better else []
+    extra = evaluation_notes(df, records, info or {}, name, ds.data, ds.split, by)
     return Evaluation(name, ds.name(), len(df), summary(df), per_class(df),
                       confusion(df), notes, extra.pop("warnings"), extra.pop("lines"), extra)
 

@@ -126,6 +126,18 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
     return _finish(net, card.with_options(**options), options.get("cam_layer"))
 
 
+def wrap_module(net: nn.Module, **options: Any) -> FERModel:
+    """A plain ``nn.Module`` as a model, with the default card (48x48 grayscale faces in
+    [0, 1], FER2013's label order, logits) changed by ``options`` (see
+    :meth:`ModelCard.with_options`); the CAM layer is found as for a file.
+
+    Raises:
+        FervizError: bad options, or a module that fails on test faces.
+    """
+    card = ModelCard(arch=type(net).__name__, name=type(net).__name__).with_options(**options)
+    return _finish(net.eval(), card, options.get("cam_layer"))
+
+
 _OPTION_KEYS = ("input_size", "channels", "normalize", "labels", "output", "cam_layer")
 
 
