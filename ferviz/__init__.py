@@ -14,6 +14,8 @@ Every function takes a zoo name, a model file or a plain ``nn.Module``.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -43,3 +45,17 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return [*__all__, "__version__"]
+
+
+class _Package(types.ModuleType):
+    """The ``ferviz`` module: the public functions stay bound when a subpackage of the same
+    name (``ferviz.explain``, ``ferviz.predict``, ``ferviz.report``) is imported; the
+    subpackages stay reachable through ``import`` and ``sys.modules``."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _API and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

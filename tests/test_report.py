@@ -113,8 +113,10 @@ def test_every_string_is_escaped(synth_test):
     page = strip_bundle(evil_report(synth_test))
     assert EVIL not in page and "<img src=x" not in page and 'onerror="' not in page
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in page
-    # the plotly.js bundle, one per figure, the drill-down handler: nothing injected
-    assert page.count("<script") == 2 + page.count('class="plotly-graph-div"')
+    # the plotly.js bundle, one per figure, the drill-down handler, the embedded scores (JSON,
+    # its "<" escaped): nothing injected
+    assert page.count("<script") == 3 + page.count('class="plotly-graph-div"')
+    assert page.count('<script type="application/json" id="ferviz-scores">') == 1
 
 
 def test_saliency_unavailable_is_said(synth_test, synth_model, monkeypatch):

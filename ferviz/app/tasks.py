@@ -164,6 +164,7 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
     """Build and write the self-contained HTML report; returns its path."""
     from ..data.source_landmarks import fit_records
     from ..report import Options, build_html, default_path, write_report
+    from ..analysis.groups import describe
     from ..report.saliency import check_methods
 
     if compare and compare_preds:
@@ -181,29 +182,19 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
     if compare:
         m2 = compare.load()
         other, other_name = predictions(m2, records, tta), m2.card.name or compare.model
+    ev = scored(df, records, m, ds, check_preprocessing=not ms.is_zoo())
     info = {"data": records.name or ds.data, "split": ds.split or "all",
-            "predictions": "with TTA" if tta else "without TTA", **data_notes(df, records, ds)}
+            "predictions": "with TTA" if tta else "without TTA",
+            "intervals": describe(ev.extra["intervals"])}
+    if records.contempt is not None:
+        info["contempt"] = records.contempt.text()
     title = f"{m.card.name or ms.model} on {records.name or ds.data}" + \
         (f" [{ds.split}]" if ds.split else "")
     html = build_html(df, records.images(), model=m, model_card=m.card.to_dict(),
                       data_info=info, compare=other, compare_name=other_name, options=opts,
-                      title=title, fit=lambda rows: fit_records(records.select(rows)))
+                      title=title, fit=lambda rows: fit_records(records.select(rows)),
+                      notes=[*ev.warnings, *(f"note: {n}" for n in ev.notes)])
     return write_report(html, out, force=force)
-
-
-def data_notes(df: pd.DataFrame, records: Records, ds: DataSpec) -> dict[str, str]:
-    """What a report's data card says beyond the counts: the interval (clustered by subject
-    when known), the contempt policy and a train/test leak."""
-    from ..analysis.groups import default_cluster, describe, intervals
-    from .audit import leak_check, leak_line
-
-    notes = {"intervals": describe(intervals(df, default_cluster(df)))}
-    if records.contempt is not None:
-        notes["contempt"] = records.contempt.text()
-    leak = leak_line(leak_check(ds.data, ds.split, records))
-    if leak:
-        notes["leak"] = leak.removeprefix("warning: ")
-    return notes
 
 
 def read_table(path: Path) -> pd.DataFrame:

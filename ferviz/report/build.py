@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..analysis.compare import align
 from ..cache import atomic_path
+from ..analysis.confusions import top_confusions
 from ..errors import FervizError
 from ..labels import EMOTIONS
 from ..outputs import write_or_keep
@@ -90,7 +91,8 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
                data_info: Mapping[str, Any] | None = None,
                compare: pd.DataFrame | None = None, compare_name: str = "second model",
                options: Options = Options(), title: str | None = None,
-               fit: Callable[[list[int]], Sequence[Any]] | None = None) -> str:
+               fit: Callable[[list[int]], Sequence[Any]] | None = None,
+               notes: Sequence[str] = ()) -> str:
     """The report as one HTML string.
 
     Args:
@@ -104,6 +106,8 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
         fit: landmarks of the faces at given rows, or why none
             (:func:`ferviz.data.source_landmarks.fit_records`): the region table reads the
             reliable ones with their own regions.
+        notes: the application layer's notes and warnings about the data and the model
+            (shown under the summary and embedded with the scores).
 
     Raises:
         FervizError: on faces that do not match the table, or tables on different faces.
@@ -119,10 +123,14 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
                   list(options.saliency), sections.region_rows(df, options.regions_per_class),
                   options.trust, fit)
     gallery = Gallery.of(df, faces, sal.overlays, name)
+    summary = sections.summary(df, options)
     ctx = {
         "title": title or f"{name} error report",
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
-        "summary": sections.summary(df, options),
+        "summary": summary,
+        "notes": list(notes),
+        "scores_json": sections.scores_json(df, summary, top_confusions(df, options.top_k),
+                                            list(notes)),
         "model_card": sections.card_rows(model_card),
         "data_card": sections.data_rows(df, data_info),
         "errors": sections.errors(df, gallery, tops, options),

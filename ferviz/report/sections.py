@@ -14,7 +14,8 @@ from ..analysis import ambiguity as amb
 from ..analysis import calibration as cal
 from ..analysis import compare as cmp
 from ..analysis.confusions import cell, top_confusions
-from ..analysis.metrics import accuracy_ci, class_report, confusion, labelled
+from ..analysis.groups import default_cluster, intervals
+from ..analysis.metrics import class_report, confusion, labelled
 from ..analysis.metrics import summary as scores
 from ..analysis.slices import by_slice
 from ..labels import EMOTIONS
@@ -57,10 +58,27 @@ def region_rows(df: pd.DataFrame, n: int) -> dict[str, list[int]]:
 
 
 def summary(df: pd.DataFrame, o: Options) -> dict[str, Any]:
-    """Scores of the table, the accuracy's bootstrap CI and the ECE."""
-    _acc, lo, hi = accuracy_ci(df)
-    return {**scores(df), "total": len(df), "ci_low": lo, "ci_high": hi,
-            "ece": cal.ece(df, o.bins)}
+    """Scores of the table, their intervals (the same as ``ferviz evaluate``'s: clustered by
+    subject or sequence when known) and the ECE."""
+    ci = intervals(df, default_cluster(df))
+    over = (f"bootstrap over {ci['clusters']} {ci['cluster']}s" if ci["cluster"] != "face"
+            else f"bootstrap over {ci['clusters']} faces")
+    return {**scores(df), "total": len(df), "ci_low": ci["accuracy"][1],
+            "ci_high": ci["accuracy"][2], "f1_low": ci["macro_f1"][1],
+            "f1_high": ci["macro_f1"][2], "over": over, "ece": cal.ece(df, o.bins)}
+
+
+def scores_json(df: pd.DataFrame, summary: dict[str, Any], top: pd.DataFrame,
+                notes: list[str]) -> dict[str, Any]:
+    """The numbers the report shows, as the JSON it embeds (``#ferviz-scores``)."""
+    pc = class_report(df).drop(index=["macro avg", "weighted avg"])
+    return {"n": summary["n"], "accuracy": summary["accuracy"],
+            "macro_f1": summary["macro_f1"], "macro_f1_seen": summary["macro_f1_seen"],
+            "intervals": {"accuracy": [summary["ci_low"], summary["ci_high"]],
+                          "macro_f1": [summary["f1_low"], summary["f1_high"]],
+                          "over": summary["over"]},
+            "per_class": json.loads(pc.to_json(orient="index")),
+            "top_confusions": json.loads(top.to_json(orient="records")), "notes": notes}
 
 
 def card_rows(card: Mapping[str, Any] | None) -> list[tuple[str, str]]:
