@@ -54,3 +54,5 @@ def label_name(index: int) -> str:
     if index == CONTEMPT:
         return "contempt"
     return EMOTIONS[index] if 0 <= index < len(EMOTIONS) else "unknown"
+
+TRAIN_SPLITS = ("training", "train")  # split names (lower case) that hold training faces

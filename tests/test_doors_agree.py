@@ -92,3 +92,23 @@ def test_a_plain_module_through_every_function():
     assert table["correct"].mean() == pytest.approx(ev.scores["accuracy"])
     with pytest.raises(ferviz.FervizError, match="--cam-layer|cam_layer"):
         ferviz.load_model(net, cam_layer="nope")
+
+
+def test_job_report_never_pools_training_faces(run, tmp_path):
+    """The demo set has train, val and test splits: the job report's pooled row, matrix and
+    top confusions cover val + test only, as the table's held-out rows give them."""
+    job, html = tmp_path / "job", tmp_path / "job.html"
+    r = run("predict", "-m", MODEL, "-d", "synth", "--engine", "local", "-o", job)
+    assert r.returncode == 0, r.stderr
+    assert run("job-report", job, "-o", html).returncode == 0
+    df = pd.read_parquet(job)
+    held = df[df["split"] != "train"]
+    assert len(held) < len(df)
+    wrong = held[held["label"] != held["pred"]].groupby(["label", "pred"]).size()
+    (t, p), n = wrong.idxmax(), int(wrong.max())
+    page = html.read_text()
+    assert re.search(rf'data-cell="{t}-{p}">true {t} → predicted {p}:\s*{n:,} faces', page)
+    assert "training faces are never pooled" in page
+    pooled = re.search(r"<th>(.*?)</th><td>([\d,]+)</td>", page.split("<h2>Scores</h2>")[1])
+    assert pooled.group(1) == "val + test" and int(pooled.group(2).replace(",", "")) == \
+        int((held["label"] != "unknown").sum())

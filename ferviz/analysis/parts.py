@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FervizError
+from ..labels import TRAIN_SPLITS
 from ..labels import EMOTIONS, FACE_SIZE
 
 MANIFEST = "_job.json"
@@ -56,26 +57,35 @@ class Summary:
     confidence: dict[str, dict[str, list[int]]]
     regions: dict[str, dict[str, Any]]
 
-    def counts(self, split: str | None = None) -> pd.DataFrame:
-        """True x predicted counts over all splits or one (8 x 7, with an ``unknown`` row)."""
-        keys = [split] if split else list(self.confusion)
-        if split and split not in self.confusion:
-            raise FervizError(f"split {split} is not in this job (splits: "
+    def scored_splits(self) -> list[str]:
+        """The splits a job's pooled scores cover: every split but the training ones
+        (``Training``, ``train``), unless the job holds nothing else."""
+        held_out = [k for k in self.confusion if k.lower() not in TRAIN_SPLITS]
+        return held_out or list(self.confusion)
+
+    def counts(self, split: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """True x predicted counts over all splits, one or several (8 x 7, with an
+        ``unknown`` row)."""
+        keys = [split] if isinstance(split, str) else list(split or self.confusion)
+        unknown = [k for k in keys if k not in self.confusion]
+        if unknown:
+            raise FervizError(f"split {unknown[0]} is not in this job (splits: "
                               f"{', '.join(self.confusion)})")
         cm = sum((np.asarray(self.confusion[k], np.int64) for k in keys),
                  np.zeros((len(TRUTH), len(EMOTIONS)), np.int64))
         return pd.DataFrame(cm, index=pd.Index(TRUTH, name="true"),
                             columns=pd.Index(EMOTIONS, name="pred"))
 
-    def rates(self, split: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def rates(self, split: str | Sequence[str] | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """7 x 7 counts of labelled faces and the same normalised by row (true class)."""
         known = self.counts(split).loc[list(EMOTIONS)]
         rows = known.sum(axis=1).to_numpy()[:, None]
         return known, known.div(np.where(rows > 0, rows, 1))
 
-    def histogram(self, split: str | None = None) -> pd.DataFrame:
+    def histogram(self, split: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Right and wrong answers per confidence bin (columns low, high, right, wrong)."""
-        keys = [split] if split else list(self.confidence)
+        keys = [split] if isinstance(split, str) else list(split or self.confidence)
         edges = np.linspace(0, 1, BINS + 1)
         return pd.DataFrame({
             "low": edges[:-1], "high": edges[1:],
@@ -175,20 +185,21 @@ class Parts:
         return list(self.manifest["job"]["methods"])
 
     def rows(self, columns: Sequence[str], label: str | None = None, pred: str | None = None,
-             split: str | None = None) -> pd.DataFrame:
-        """The given columns of the rows matching a true label, prediction and split (each
-        optional), read column by column from every part."""
+             split: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """The given columns of the rows matching a true label, prediction and split or
+        splits (each optional), read column by column from every part."""
         import pyarrow.compute as pc
 
         cond = None
         for col, value in (("label", label), ("pred", pred), ("split", split)):
             if value is not None:
-                term = pc.field(col) == value
+                term = pc.field(col).isin(list(value)) if not isinstance(value, str) \
+                    else pc.field(col) == value
                 cond = term if cond is None else cond & term
         return dataset(self.folder).to_table(columns=list(columns), filter=cond).to_pandas()
 
-    def cell(self, label: str, pred: str, limit: int = 50, split: str | None = None,
-             by: str = "confidence") -> pd.DataFrame:
+    def cell(self, label: str, pred: str, limit: int = 50,
+             split: str | Sequence[str] | None = None, by: str = "confidence") -> pd.DataFrame:
         """The ``limit`` rows of one confusion cell with the highest ``by``."""
         cols = ["row", "id", "split", "label", "pred", "confidence", "margin", "entropy"]
         df = self.rows(cols, label, pred, split)

@@ -15,8 +15,8 @@ from ..data.contempt import ContemptNote
 from ..data.hashes import face_hashes
 from ..data.records import Records
 from ..errors import FervizError
+from ..labels import TRAIN_SPLITS
 
-TRAIN_SPLITS = ("training", "train")
 
 
 @dataclass

@@ -30,30 +30,34 @@ def job_html(folder: Path, top: int = 6, per_cell: int = 8) -> str:
     """The report of the job in ``folder``."""
     parts = Parts(folder)
     s, m = parts.summary, parts.manifest
-    counts = s.counts()
-    known, rates = s.rates()
+    scored = s.scored_splits()  # training faces never pool with held-out ones
+    counts = s.counts(scored)
+    known, rates = s.rates(scored)
     splits = [{"name": k, **summary_counts(s.counts(k))} for k in s.confusion]
     ctx: dict[str, Any] = {
         "title": f"{m['job']['model']['model']} on {m['job']['data']['data']}",
         "job": m, "rows": s.rows, "splits": splits, "overall": summary_counts(counts),
+        "scored": scored,
         "cm": figure(figures.confusion_heatmap(known, rates, "Confusion matrix "
                                                "(row-normalised)"), "cm"),
         "f1": figure(figures.f1_bars(per_class_counts(counts)), "f1"),
-        "confidence": figure(figures.confidence_histogram(s.histogram()), "confidence"),
+        "confidence": figure(figures.confidence_histogram(s.histogram(scored)), "confidence"),
         "regions": [{"method": k, "flagged": s.regions[k]["flagged"],
                      "table": (s.region_table(k) * 100).round(1)} for k in parts.methods],
-        "cells": [_cell(parts, t, p, n, per_cell) for t, p, n in top_cells(counts, top)],
+        "cells": [_cell(parts, t, p, n, per_cell, scored)
+                  for t, p, n in top_cells(counts, top)],
         "plotly_js": plotly_js(),
     }
     return render(ctx, TEMPLATE)
 
 
-def _cell(parts: Parts, true: str, pred: str, n: int, per_cell: int) -> dict[str, Any]:
+def _cell(parts: Parts, true: str, pred: str, n: int, per_cell: int,
+          splits: list[str]) -> dict[str, Any]:
     from ..viz.html import face_uri
     from ..viz.overlays import overlay
     from ..viz.thumbs import png_uri
 
-    rows = parts.cell(true, pred, limit=per_cell)
+    rows = parts.cell(true, pred, limit=per_cell, split=splits)
     faces, maps = [], {}
     if parts.methods and len(rows):
         faces = parts.arrays(rows["row"].tolist(), "face")
