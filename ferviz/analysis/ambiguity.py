@@ -150,7 +150,9 @@ def contradicted(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("agreement", ascending=False, kind="stable")
 
 
-SORTS = {  # key: (label, column, ascending)
+SORTS = {  # key: (label, column, ascending); "close" is the one definition of "ambiguous"
+    "close": ("close calls: the 3 likeliest emotions within 10 points (closest first)",
+              "spread", True),
     "entropy": ("entropy (most uncertain first)", "entropy", False),
     "margin": ("margin (closest call first)", "margin", True),
     "human": ("human disagreement (FER+ vote entropy, highest first)", "human_entropy", False),
@@ -169,8 +171,10 @@ def sort_by(df: pd.DataFrame, by: str, human: pd.DataFrame | None = None,
         raise FervizError(f"unknown sort {by!r}")
     _, column, ascending = SORTS[by]
     out = df if human is None else df.join(human)
+    if by == "close":  # only the ambiguous faces, in :func:`ambiguous`'s order
+        out = ambiguous(out)
     if column not in out.columns:
         raise FervizError("sorting by human disagreement needs FER+ votes (--ferplus)")
     if errors_only:
         out = out[out["label"].isin(EMOTIONS) & (out["label"] != out["pred"])]
-    return out.sort_values(column, ascending=ascending, kind="stable")
+    return out if by == "close" else out.sort_values(column, ascending=ascending, kind="stable")

@@ -63,7 +63,7 @@ KEYS = {k.name: k for k in [
     Key("true", "sad"), Key("pred", "neutral"), Key("n", 24, "int", 4, 96),
     Key("cam", False, "bool"),
     # ambiguous samples
-    Key("sort", "entropy"), Key("errors", False, "bool"), Key("n_amb", 24, "int", 4, 200),
+    Key("sort", "close"), Key("errors", False, "bool"), Key("n_amb", 24, "int", 4, 200),
     # inspector
     Key("sample"), Key("methods", DEFAULT_METHODS.split(","), "list"), Key("target", "pred"),
     Key("contrast", ""),
