@@ -35,7 +35,7 @@ def main() -> None:
              format_func=lambda k: pages[k].title)
     page = pages[key]
     st.title(page.title)
-    ctx = open_context(cfg) if page.context else cfg
+    ctx = open_context(cfg, page.scores) if page.context else cfg
     if ctx is not None:
         try:
             page.render(ctx)

@@ -131,15 +131,13 @@ def _scores(df: pd.DataFrame) -> dict[str, Any]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def warnings(ms: ModelSpec, ds: DataSpec, tta: bool) -> list[str]:
-    """Domain (synthetic vs real, crops vs detected photos, collapse) and leak warnings."""
-    from ..app.audit import leak_check, leak_line
-    from ..app.evaluation import detected_share
-    from ..analysis.domain import domain_warnings
+    """The application layer's warnings and notes on this model and split (domain, leak,
+    preprocessing), as ``ferviz evaluate`` and the report show them."""
+    from ..app.tasks import scored
 
-    m, found = model(ms), records(ds)
-    out = domain_warnings(predictions(ms, ds, tta), m.card.info, m.card.name,
-                          detected_share(found))
-    return out + [w for w in [leak_line(leak_check(ds.data, ds.split, found))] if w]
+    ev = scored(predictions(ms, ds, tta), records(ds), model(ms), ds,
+                check_preprocessing=not ms.is_zoo())
+    return [*ev.warnings, *(f"note: {n}" for n in ev.notes)]
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -145,8 +145,9 @@ def file_options(path: str, cfg: Settings) -> ModelSpec:
                      normalize or None, order or None, output or None)
 
 
-def open_context(cfg: Settings) -> Context | None:
-    """Sidebar choices -> loaded data, model and predictions (errors shown in the page)."""
+def open_context(cfg: Settings, scores: bool = True) -> Context | None:
+    """Sidebar choices -> loaded data, model and predictions (errors shown in the page); the
+    data set's notes and warnings only on pages that show its ``scores``."""
     try:
         ds, kind = data_spec(cfg)
         ds = split_spec(ds, kind, cfg)
@@ -165,7 +166,7 @@ def open_context(cfg: Settings) -> Context | None:
         st.info(synth_banner())
     if note:
         st.warning(note)
-    for line in res.warnings(ms, ds, tta):
+    for line in res.warnings(ms, ds, tta) if scores else ():
         st.warning(line.removeprefix("warning: "))
     where = "FER-Synth" if kind == "synth" else cfg.shown(ds.data)
     st.caption(f"**{ms.name()}** on **{KINDS[kind]}** `{where}` · split **{ds.split}** · "

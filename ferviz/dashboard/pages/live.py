@@ -111,4 +111,4 @@ def show_frozen(ctx: Context, frame: Any) -> None:
         show_faces(ctx, res.frozen_faces(ctx.ms, faces, ids, tuple(methods)))
 
 
-PAGE = Page("live", "Live camera", 66, render)
+PAGE = Page("live", "Live camera", 66, render, scores=False)

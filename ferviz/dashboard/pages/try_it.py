@@ -77,4 +77,4 @@ def show_faces(ctx: Context, faces: list) -> None:
             (b.warning if f.warning(m) else b.caption)(f"{m}: " + "; ".join(f.caption(m)))
 
 
-PAGE = Page("try", "Try it", 60, render)
+PAGE = Page("try", "Try it", 60, render, scores=False)

@@ -132,4 +132,4 @@ def downloads(summary: dict[str, Any]) -> None:
                          mime="application/json")
 
 
-PAGE = Page("video", "Video", 65, render)
+PAGE = Page("video", "Video", 65, render, scores=False)
