@@ -169,7 +169,8 @@ class Study:
         return np.asarray([where[str(f)] for f in faces], np.int64)
 
     def report(self, out: str, force: bool = False, **options: Any) -> Any:
-        """Write the self-contained HTML report (``ferviz report``); returns its path."""
+        """Write the self-contained HTML report (``ferviz report``; ``saliency`` names its
+        methods, e.g. ``"occlusion,gradcam"``); returns its path."""
         from pathlib import Path
 
         from .tasks import report
@@ -177,7 +178,9 @@ class Study:
         if self.spec is None:
             raise FervizError("the report reads a zoo name or a model file; save the module's "
                               "state dict and give the file with arch=...")
-        return report(self.spec, self.data, Path(out), force, **options)
+        if isinstance(options.get("saliency"), str):  # "occlusion,gradcam" as on the CLI
+            options["saliency"] = tuple(m.strip() for m in options["saliency"].split(","))
+        return report(self.spec, self.data, Path(out), force, tta=self.tta, **options)
 
 
 def _spec_options(options: dict[str, Any]) -> dict[str, Any]:
