@@ -125,24 +125,28 @@ def uploaded_checkpoint() -> str | None:
 def file_options(path: str, cfg: Settings) -> ModelSpec:
     """Architecture, card options and trust of a model file. Trust is a click at the page,
     naming the file; it never comes from or goes into a link."""
+    from ..models.card import OUTPUTS
     from ..models.registry import list_models
 
     sb = st.sidebar
     arch = ui(sb.selectbox, "arch", "Architecture (state dicts)", ["", *list_models()],
               format_func=lambda a: a or "(from the file or its .json)")
-    trust = sb.checkbox(f"Trust {cfg.shown(path)}: run code from it (unpickling a whole "
-                        "model or a file.py architecture)", key=f"trust::{path}")
+    trust = sb.checkbox(f"Trust {cfg.shown(path)}: run code from it (TorchScript, unpickling a "
+                        "whole model or a file.py architecture)", key=f"trust::{path}")
     with sb.expander("Card options"):
         size = ui(st.number_input, "input_size", "Input size (0: card default)",
                   min_value=0, max_value=256)
         channels = ui(st.selectbox, "channels", "Channels", [0, 1, 3],
                       format_func=lambda c: str(c) if c else "card default")
-        normalize = ui(st.text_input, "normalize", "Normalize (0..1, -1..1, 0..255 or MEAN,STD)")
+        normalize = ui(st.text_input, "normalize",
+                       "Normalize (0..1, -1..1, 0..255, imagenet or MEAN,STD)")
         order = ui(st.text_input, "order", "Label order (fer2013, ferplus or names)")
-        output = ui(st.selectbox, "output", "Output", ["", "logits", "probs", "log_probs"],
+        output = ui(st.selectbox, "output", "Output", ["", *OUTPUTS],
                     format_func=lambda o: o or "card default")
+        cam_layer = ui(st.text_input, "cam_layer",
+                       "Grad-CAM layer (default: the last convolution with a spatial output)")
     return ModelSpec(path, arch or None, trust, size or None, channels or None,
-                     normalize or None, order or None, output or None)
+                     normalize or None, order or None, output or None, cam_layer=cam_layer or None)
 
 
 def open_context(cfg: Settings, scores: bool = True) -> Context | None:

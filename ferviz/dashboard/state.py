@@ -57,7 +57,8 @@ KEYS = {k.name: k for k in [
     Key("split"), Key("model"), Key("model_choice"), Key("model_path", ""), Key("arch", ""),
     Key("trust", False, "bool", shareable=False),
     Key("input_size", 0, "int", 0, 256), Key("channels", 0, "int", 0, 3),
-    Key("normalize", ""), Key("order", ""), Key("output", ""), Key("tta", False, "bool"),
+    Key("normalize", ""), Key("order", ""), Key("output", ""), Key("cam_layer", ""),
+    Key("tta", False, "bool"),
     Key("contempt", ""), Key("by", ""), Key("near", 4, "int", 0, 12),
     # confusion matrix
     Key("true", "sad"), Key("pred", "neutral"), Key("n", 24, "int", 4, 96),
