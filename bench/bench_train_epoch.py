@@ -49,7 +49,8 @@ def main() -> None:
         for _ in range(args.steps):
             step()
         per = (time.process_time() - t) / args.steps
-        print(f"{name:18} {card.params:>11,} {per:>10.2f} {per * TRAINING / args.batch / 60:>13.1f}",
+        minutes = per * TRAINING / args.batch / 60
+        print(f"{name:18} {card.params:>11,} {per:>10.2f} {minutes:>13.1f}",
               flush=True)
 
 

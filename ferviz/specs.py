@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 if TYPE_CHECKING:
     from .data.records import Records
     from .models.fermodel import FERModel
@@ -108,7 +107,8 @@ class DataSpec:
     def name(self) -> str:
         """A short display name: the file or folder name, and the split."""
         base = "FER-Synth" if self.data == SYNTH else \
-            f"FER-Synth ({self.data.removeprefix(SYNTH + ':')} faces)" if self.is_synth() else Path(self.data).name
+            f"FER-Synth ({self.data.removeprefix(SYNTH + ':')} faces)" if self.is_synth() \
+            else Path(self.data).name
         return f"{base} [{self.split}]" if self.split else base
 
 

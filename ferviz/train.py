@@ -107,7 +107,8 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     out.mkdir(parents=True, exist_ok=True)
     device = default_device()
     model.to(device)
-    layout = torch.channels_last if _channels_last_ok(model.net, device) else torch.contiguous_format
+    layout = (torch.channels_last if _channels_last_ok(model.net, device)
+              else torch.contiguous_format)
     model.net.to(memory_format=layout)
     if teacher is not None:
         teacher.to(device).eval()

@@ -5,9 +5,26 @@ from __future__ import annotations
 import gzip
 import lzma
 
-from bad_input_files import (EMPTY_PT, EV, GOOD, MD, NET, PR, SYNTH_CSV, TR, add, bomb,
-                             exits_on_unpickle, fer_csv, ferplus, net, png, state_dict,
-                             torch_save, zipped)
+from bad_input_files import (
+    EMPTY_PT,
+    EV,
+    GOOD,
+    MD,
+    NET,
+    PR,
+    SYNTH_CSV,
+    TR,
+    add,
+    bomb,
+    exits_on_unpickle,
+    fer_csv,
+    ferplus,
+    net,
+    png,
+    state_dict,
+    torch_save,
+    zipped,
+)
 
 # ---------------------------------------------------------------- fer2013 csv
 for cmd in (EV, PR):

@@ -11,8 +11,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from ferviz.dashboard import settings as dset
 from ferviz.dashboard import uploads
 from ferviz.errors import FervizError
@@ -329,10 +329,8 @@ def test_bad_settings_are_explained(tmp_path, argv, env, toml, message):
 
 def test_clickable_matrix_keeps_the_heatmap_and_selects_cells(synth_preds):
     from ferviz.analysis.metrics import confusion
-    from ferviz.viz.figures import confusion_heatmap
-
     from ferviz.dashboard.pages.confusion import selected_cell
-    from ferviz.viz.figures import clickable
+    from ferviz.viz.figures import clickable, confusion_heatmap
 
     df, _ = synth_preds
     fig = clickable(confusion_heatmap(confusion(df), confusion(df, True)), ("sad", "fear"))

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ARTIFACTS, ROOT, browser_test
 
 WAIT_MS = 90_000

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from test_app import app, ok
 
 SPLIT = "train"  # 4,200 FER-Synth faces: long enough with TTA to be cancelled while running

@@ -49,7 +49,8 @@ def test_predict_and_evaluate(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["evaluate", "-m", "fer_synth_cnn", "-d", "no/such/file.csv"], "no such file"),
     (["evaluate", "-m", "nonexistent", "-d", "synth"], "neither a file nor a zoo model"),
-    (["evaluate", "-m", "fer_synth_cnn", "-d", "synth", "--split", "bogus"], "split bogus is empty"),
+    (["evaluate", "-m", "fer_synth_cnn", "-d", "synth", "--split", "bogus"],
+     "split bogus is empty"),
     (["predict", "-m", "fer_synth_cnn", "-d", "{tmp}/bad.png", "-o", "{tmp}/x.parquet"],
      "not an image"),
     (["evaluate", "-m", "{tmp}/w.pt", "-d", "synth"], "refusing to unpickle"),

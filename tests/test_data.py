@@ -8,9 +8,9 @@ import lzma
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import FER2013, FERPLUS, needs_fer2013, needs_ferplus
 from PIL import Image
 
-from conftest import FER2013, FERPLUS, needs_fer2013, needs_ferplus
 from ferviz.data import open_data
 from ferviz.data.fer2013 import load_fer2013
 from ferviz.data.ferplus import ferplus_labels
@@ -90,9 +90,11 @@ def test_fer2013_csv_loads_every_compression(tmp_path, suffix):
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda d: d.assign(pixels=d["pixels"].where(d.index != 4, "1 2 3")), "line 6: 3 pixel values"),
-    (lambda d: d.assign(pixels=d["pixels"].where(d.index != 2, d["pixels"][2].replace(" ", " x", 1))),
+    (lambda d: d.assign(pixels=d["pixels"].where(d.index != 2,
+                                                 d["pixels"][2].replace(" ", " x", 1))),
      "line 4: pixel value 'x"),
-    (lambda d: d.assign(emotion=d["emotion"].where(d.index != 3, 9)), "line 5: unknown emotion code '9'"),
+    (lambda d: d.assign(emotion=d["emotion"].where(d.index != 3, 9)),
+     "line 5: unknown emotion code '9'"),
     (lambda d: d.drop(columns="Usage"), "missing column(s) Usage"),
     (lambda d: d.assign(pixels=d["pixels"].where(d.index != 0, " ".join(["300"] * 2304))),
      "line 2: pixel value '300' is not an integer 0-255"),
@@ -150,7 +152,8 @@ def test_ferplus_row_count_must_match(tmp_path):
     csv = tmp_path / "fer.csv"
     _fer_csv().to_csv(csv, index=False)
     votes = tmp_path / "new.csv"
-    pd.DataFrame(np.ones((5, 10), int), columns=FERPLUS_COLUMNS).assign(Usage="Training").to_csv(votes)
+    pd.DataFrame(np.ones((5, 10), int), columns=FERPLUS_COLUMNS).assign(
+        Usage="Training").to_csv(votes)
     with pytest.raises(FervizError, match="5 rows, but fer2013.csv has 12"):
         load_fer2013(csv, labels="ferplus-majority", ferplus=votes)
     with pytest.raises(FervizError, match="needs the FER\\+ votes"):
@@ -169,7 +172,8 @@ def test_folder_aliases_and_kaggle_splits(tmp_path):
                       ("fearful", "y.tif"), ("disgusted", "z.jpeg"), ("neutral", "w.tiff")]:
         _png(tmp_path / "test" / cls / name)
     r = load_folder(tmp_path)
-    got = {str(i).split("/")[-2]: (int(lab), str(s)) for i, lab, s in zip(r.ids, r.labels, r.splits)}
+    got = {str(i).split("/")[-2]: (int(lab), str(s))
+           for i, lab, s in zip(r.ids, r.labels, r.splits)}
     assert got["anger"] == (INDEX["angry"], "Training")
     assert got["sadness"] == (INDEX["sad"], "PublicTest")
     assert got["happiness"] == (INDEX["happy"], "PrivateTest")
@@ -244,7 +248,8 @@ def _png_bytes() -> bytes:
     import io
 
     buf = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)).save(buf, "PNG")
+    noise = np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)
+    Image.fromarray(noise).save(buf, "PNG")
     return buf.getvalue()
 
 
@@ -255,7 +260,8 @@ def test_photo_faces_are_detected(tmp_path):
     Image.fromarray(astronaut).save(tmp_path / "one.png")
     r = load_photo(tmp_path / "one.png")
     assert len(r) == 1 and r.faces.shape == (1, 48, 48) and r.labels[0] == -1
-    Image.fromarray(np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)).save(tmp_path / "two.png")
+    Image.fromarray(np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)).save(
+        tmp_path / "two.png")
     assert len(load_photo(tmp_path / "two.png")) == 2
     Image.fromarray(np.full((300, 300), 120, np.uint8)).save(tmp_path / "blank.png")
     with pytest.raises(FervizError, match="--no-detect"):

@@ -17,8 +17,7 @@ from dataset_folders import (
     build_kdef,
 )
 
-from ferviz.data import open_data
-from ferviz.data import open_grouped
+from ferviz.data import open_data, open_grouped
 from ferviz.data.groups import one_frame_per_sequence, parse_name
 from ferviz.errors import FervizError
 from ferviz.labels import CONTEMPT, EMOTIONS, INDEX

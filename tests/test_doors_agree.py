@@ -12,7 +12,6 @@ import sys
 
 import pandas as pd
 import pytest
-
 from dataset_folders import build_jaffe
 
 MODEL = "fer_synth_cnn"
@@ -47,7 +46,8 @@ def test_every_door_gives_the_same_answer(folder, run, tmp_path):
     assert "3 subjects" in row.interval
 
     out = tmp_path / "r.html"
-    assert run("report", "-m", MODEL, "-d", folder, "-o", out, "--saliency", "occlusion").returncode == 0
+    r = run("report", "-m", MODEL, "-d", folder, "-o", out, "--saliency", "occlusion")
+    assert r.returncode == 0, r.stderr
     html = out.read_text()
     embedded = json.loads(re.search(r'<script type="application/json" id="ferviz-scores">'
                                     r"(.*?)</script>", html, re.S).group(1))
@@ -75,8 +75,9 @@ def test_import_ferviz_loads_no_torch_and_pins_its_names():
 
 
 def test_a_plain_module_through_every_function():
-    import ferviz
     from torch import nn
+
+    import ferviz
 
     net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Flatten(), nn.Linear(8 * 24 * 24, 7))

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import cv2
 import pytest
-
 from conftest import ROOT
 
 

@@ -36,7 +36,8 @@ def test_evidence_always_carries_the_off_face_share_and_flags():
     assert ev.regions[-1] == "other" and ev.off_face[0] == 1 and ev.off_face[1] == 0
     assert ev.flags[0] == ("off-face",) and ev.flags[1] == () and ev.warning(0)
     assert ev.flags[2] == ("blank",) and ev.flags[3] == ("constant",)
-    assert ev.caption(0)[0].startswith("off-face 100%") and "not facial evidence" in ev.caption(0)[-1]
+    assert ev.caption(0)[0].startswith("off-face 100%")
+    assert "not facial evidence" in ev.caption(0)[-1]
     assert ev.caption(1)[0].startswith("off-face 0%") and ev.caption(1)[1].startswith("mouth 100%")
     uniform = _maps(np.full((1, 48, 48), 0.5) + np.eye(48)[None] * 1e-2).evidence()
     assert np.allclose(uniform.lift[0], 1, atol=0.2)  # a flat map: every region at its area

@@ -24,7 +24,6 @@ from ferviz.data.folders import load_folder
 from ferviz.errors import FervizError, shown
 from ferviz.predict import predict
 
-
 ROWS = [(i % 7, ("Training", "PublicTest", "PrivateTest")[i % 3]) for i in range(9)]
 
 

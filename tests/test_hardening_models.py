@@ -17,8 +17,8 @@ from bad_input_files import zipped
 
 from ferviz.errors import FervizError
 from ferviz.models import zoo
-from ferviz.models.load import load_model
 from ferviz.models.layout import fastest, placed
+from ferviz.models.load import load_model
 from ferviz.predict import predict_proba
 from ferviz.progress import is_quiet, progress
 from ferviz.recipe import Recipe
@@ -72,7 +72,8 @@ def test_bad_outputs_on_some_faces_are_counted(tmp_path):
                                           "of 1,500 faces"):
         predict_proba(model, faces, batch_size=256, progress=False)
     weights, arch = _user_model(tmp_path, "s if len(x) < 100 else s.view(3, -1)", "big")
-    with pytest.raises(FervizError, match="big.pt: the model's forward pass failed on faces 1-256 of 300"):
+    with pytest.raises(FervizError,
+                       match="big.pt: the model's forward pass failed on faces 1-256 of 300"):
         predict_proba(load_model(weights, arch=arch), faces[:300], batch_size=256)
 
 

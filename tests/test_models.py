@@ -52,7 +52,8 @@ def test_ferplus_label_order_maps_to_the_seven_emotions():
     assert torch.allclose(mine.sum(1), torch.ones(3))
     neutral = probs[:, FERPLUS_LABELS.index("neutral")] + probs[:, FERPLUS_LABELS.index("contempt")]
     assert torch.allclose(mine[:, INDEX["neutral"]], neutral, atol=1e-6)
-    assert torch.allclose(mine[:, INDEX["happy"]], probs[:, FERPLUS_LABELS.index("happy")], atol=1e-6)
+    assert torch.allclose(mine[:, INDEX["happy"]], probs[:, FERPLUS_LABELS.index("happy")],
+                          atol=1e-6)
 
 
 def _trained_like(name="cs230_five_layer"):
@@ -147,7 +148,8 @@ def test_mismatches_name_the_keys(tmp_path):
     sd.pop("head.bias")
     sd["extra.weight"] = torch.zeros(1)
     torch.save(sd, tmp_path / "w.pt")
-    with pytest.raises(FervizError, match=r"missing keys: head\.bias.*unexpected keys: extra\.weight"):
+    with pytest.raises(FervizError,
+                       match=r"missing keys: head\.bias.*unexpected keys: extra\.weight"):
         load_model(str(tmp_path / "w.pt"), arch="mini_xception")
     torch.save(_trained_like("cs230_five_layer").state_dict(), tmp_path / "five.pt")
     with pytest.raises(FervizError, match="do not match"):

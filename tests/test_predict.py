@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from conftest import FER2013, needs_fer2013
+
 from ferviz.cache import atomic_path, cache_dir
 from ferviz.labels import EMOTIONS
 from ferviz.predict import predict, predict_proba, to_tensor

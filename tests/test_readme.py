@@ -1,6 +1,7 @@
 """Every shell command in README.md's code blocks runs verbatim in a fresh copy of the
 repository (its tracked and unignored files, beside ``../shared``) and exits 0 (with the
-test session's cache: parsed FER2013 is not parsed again). Install lines are left out (they need the network); ``ferviz dashboard`` lines must
+test session's cache: parsed FER2013 is not parsed again). Install lines are left out (they
+need the network); ``ferviz dashboard`` lines must
 start a server that answers, and stop cleanly on SIGTERM."""
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import FER2013, ROOT
 from test_app_browser import free_port
 

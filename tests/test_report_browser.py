@@ -6,10 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from conftest import ARTIFACTS, browser_test
 from test_report import EVIL, evil_report, synth_report
-
 
 pytestmark = browser_test
 

@@ -11,8 +11,6 @@ from PIL import Image
 from ferviz.cli import app
 
 
-
-
 @pytest.fixture
 def face_png(tmp_path, synth_test):
     path = tmp_path / "face.png"

@@ -22,7 +22,6 @@ FORMATS = ("state", "scripted", "traced", "onnx")
 def corpus(tmp_path_factory) -> dict[tuple[str, str], list[str]]:
     """(net, format) -> the model options naming that file."""
     import torch
-
     import user_nets
 
     folder = tmp_path_factory.mktemp("user-models")
@@ -49,7 +48,6 @@ def corpus(tmp_path_factory) -> dict[tuple[str, str], list[str]]:
 def _plain(name: str, faces: np.ndarray) -> np.ndarray:
     """Softmax of a plain forward of the same weights (no ferviz code in the way)."""
     import torch
-
     import user_nets
 
     torch.manual_seed(0)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import FER2013, FERPLUS, ROOT, needs_fer2013
+
 from ferviz.models import zoo
 
 REQUIRED = ("recipe", "training", "metrics", "data", "data_hash")

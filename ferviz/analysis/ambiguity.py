@@ -17,7 +17,6 @@ from ..table import VOTES, entropy, probabilities
 from .metrics import labelled
 
 
-
 def ambiguous(df: pd.DataFrame, k: int = 3, spread: float = 0.10) -> pd.DataFrame:
     """Faces whose ``k`` most likely emotions lie within ``spread`` of each other.
 

@@ -9,7 +9,6 @@ from ..labels import EMOTIONS, canonical
 from .metrics import labelled
 
 
-
 def emotion(name: str) -> str:
     """The canonical emotion of a name or alias.
 

@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FervizError
-from ..labels import TRAIN_SPLITS
-from ..labels import EMOTIONS, FACE_SIZE
+from ..labels import EMOTIONS, FACE_SIZE, TRAIN_SPLITS
 
 MANIFEST = "_job.json"
 SUMMARY = "_summary.json"

@@ -18,7 +18,6 @@ from ..errors import FervizError
 from ..labels import TRAIN_SPLITS
 
 
-
 @dataclass
 class Audit:
     """What ``ferviz audit`` found; DataFrames for views, :meth:`to_dict` for JSON."""

@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis.counts import MACRO_F1
 from ..analysis.domain import domain_warnings
 from ..analysis.groups import default_cluster, describe, intervals
-from ..analysis.counts import MACRO_F1
 from ..analysis.metrics import RESAMPLES, summary
 from ..analysis.slices import by_slice
-from .audit import leak_check, leak_line
 from ..data.images import CROP_SIDE
 from ..data.records import Records
+from .audit import leak_check, leak_line
 
 
 def detected_share(records: Records, sample: int = 200) -> float:

@@ -162,9 +162,9 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
            compare: ModelSpec | None = None, compare_preds: Path | None = None,
            tta: bool = False, **options: Any) -> Path:
     """Build and write the self-contained HTML report; returns its path."""
+    from ..analysis.groups import describe
     from ..data.source_landmarks import fit_records
     from ..report import Options, build_html, default_path, write_report
-    from ..analysis.groups import describe
     from ..report.saliency import check_methods
 
     if compare and compare_preds:
@@ -253,8 +253,8 @@ def saliency(image: Path, ms: ModelSpec | None, methods: list[str] | None, targe
              all_faces: bool = False, check: bool = False):
     """Find, predict and explain the faces of one photo; write a panel per face (and an
     overview with numbered boxes when there are several); returns the run's result."""
-    from .panels import run
     from ..explain.photo import default_model
+    from .panels import run
 
     note = None
     if ms is None:

@@ -14,8 +14,18 @@ from ..app import tasks, training
 from ..errors import FervizError
 from ..specs import DataSpec, ModelSpec
 from .app import app
-from .options import (Address, Engine, Force, Gpus, Json, ShardSize, Tta, Workers,
-                      data_options, model_options)
+from .options import (
+    Address,
+    Engine,
+    Force,
+    Gpus,
+    Json,
+    ShardSize,
+    Tta,
+    Workers,
+    data_options,
+    model_options,
+)
 
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output file (with --engine: folder).")]
 

@@ -54,7 +54,8 @@ def matrix(model: list[ModelSpec],
            tta: Tta = False) -> None:
     """Models x data sets: accuracy and macro-F1 with 95% intervals (cluster bootstrap over
     subjects where known), reusing cached predictions."""
-    from ..app.matrix import matrix as run, to_markdown, write_matrix
+    from ..app.matrix import matrix as run
+    from ..app.matrix import to_markdown, write_matrix
 
     if out is not None:
         from ..outputs import check_output

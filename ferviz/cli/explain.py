@@ -11,8 +11,17 @@ import typer
 from ..app import tasks
 from ..specs import DataSpec, ModelSpec
 from .app import app
-from .options import (Address, Engine, Force, Gpus, Json, ShardSize, Workers, data_options,
-                      model_options)
+from .options import (
+    Address,
+    Engine,
+    Force,
+    Gpus,
+    Json,
+    ShardSize,
+    Workers,
+    data_options,
+    model_options,
+)
 
 MethodOpt = Annotated[Optional[list[str]], typer.Option(
     "--method", "-x", help="Explanation method, repeatable: occlusion, gradcam, gradcam++, "

@@ -110,8 +110,9 @@ def put(name: str, value: Any) -> Any:
 
 def ui(widget: Callable[..., Any], name: str, label: str, options: Sequence | None = None,
        default: Any = None, **kwargs: Any) -> Any:
-    """Create ``widget`` (a streamlit input such as ``st.sidebar.selectbox``) for key ``name``, seeded from the state (or
-    ``default``, else the key's default), keep its value in the state and return it.
+    """Create ``widget`` (a streamlit input such as ``st.sidebar.selectbox``) for key
+    ``name``, seeded from the state (or ``default``, else the key's default), keep its value
+    in the state and return it.
 
     ``options`` is passed as the widget's choices; a stored value that is no longer among
     them falls back to the default (or the first option).

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..cache import atomic_path, cache_dir, read_cached
 from ..errors import FervizError, shown
-from ..progress import progress
 from ..labels import FACE_SIZE
+from ..progress import progress
 
 _VERSION = 1
 

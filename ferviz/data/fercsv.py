@@ -20,9 +20,8 @@ from typing import BinaryIO
 import numpy as np
 
 from ..errors import FervizError, shown
-from ..labels import EMOTIONS
+from ..labels import EMOTIONS, FACE_SIZE
 from ..progress import progress
-from ..labels import FACE_SIZE
 
 SPLITS = ("Training", "PublicTest", "PrivateTest")
 COLUMNS = ("emotion", "pixels", "Usage")
@@ -208,7 +207,8 @@ class _Reader:
                 value.append((number, bad[0]))
         self.fail(count, f"{{}} pixel values, expected {PIXELS} (48x48)", quote=False)
         self.fail(value, "pixel value {} is not an integer 0-255")
-        raise FervizError(f"{shown(self.path)}: lines {numbers[0]}-{numbers[-1]}: unreadable pixels")
+        raise FervizError(f"{shown(self.path)}: lines {numbers[0]}-{numbers[-1]}: "
+                          "unreadable pixels")
 
 
 def parse_csv(path: str | Path, quiet: bool | None = None

@@ -55,7 +55,8 @@ def read_votes(path: str | os.PathLike, expected_rows: int | None = None) -> np.
         raise FervizError(f"{shown(path)}: line{'s' if bad.size > 1 else ''} {lines}: vote counts "
                           "must be whole numbers 0-32767")
     if expected_rows is not None and len(df) != expected_rows:
-        raise FervizError(f"{shown(path)}: {len(df)} rows, but fer2013.csv has {expected_rows}; FER+ "
+        raise FervizError(f"{shown(path)}: {len(df)} rows, but fer2013.csv has "
+                          f"{expected_rows}; FER+ "
                           "joins FER2013 by row position")
     return votes.to_numpy(np.int16)
 

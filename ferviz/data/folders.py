@@ -91,7 +91,8 @@ def load_folder(root: str | os.PathLike, contempt: str | None = None,
         labels.append(label)
     if unknown:
         raise FervizError(f"{shown(root)}: class folder(s) that name no emotion: "
-                          f"{', '.join(sorted(map(shown, unknown)))}; expected angry, disgust, fear, happy, "
+                          f"{', '.join(sorted(map(shown, unknown)))}; expected angry, disgust, "
+                          "fear, happy, "
                           "sad, surprise, neutral (or aliases such as anger, sadness, contempt)")
     if not kept:
         raise FervizError(f"{shown(root)}: no labelled images left")

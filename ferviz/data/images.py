@@ -126,7 +126,8 @@ def face_square(shape: tuple[int, ...], box: tuple[int, int, int, int],
     return x0, y0, min(shape[1], x0 + side), min(shape[0], y0 + side)
 
 
-def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], margin: float = MARGIN) -> np.ndarray:
+def crop_face(gray: np.ndarray, box: tuple[int, int, int, int],
+              margin: float = MARGIN) -> np.ndarray:
     """Square crop around a detected box, widened by ``margin`` and clipped to the image."""
     x0, y0, x1, y1 = face_square(gray.shape, box, margin)
     return to_face(gray[y0:y1, x0:x1])

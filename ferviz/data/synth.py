@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..labels import EMOTIONS
-from ..labels import FACE_SIZE
+from ..labels import EMOTIONS, FACE_SIZE
 from .records import Records
 
 _S = 96  # canonical rendering size
@@ -66,7 +65,8 @@ def expression_parts(emotion: str) -> tuple[str, ...]:
     """Face parts that define an emotion (neutral: every part, held at rest)."""
     au = np.array(EXPRESSIONS[emotion])
     base = np.array(EXPRESSIONS["neutral"])
-    moved = [p for p, units in _PARTS.items() if np.abs(au[list(units)] - base[list(units)]).max() > 0.15]
+    moved = [p for p, units in _PARTS.items()
+             if np.abs(au[list(units)] - base[list(units)]).max() > 0.15]
     return tuple(moved) if moved else ("brows", "eyes", "mouth")
 
 
@@ -78,7 +78,8 @@ def _draw(au: np.ndarray, ident: Identity) -> tuple[np.ndarray, dict[str, np.nda
     parts = {p: np.zeros((_S, _S), np.uint8) for p in _PARTS}
     aa = cv2.LINE_AA
     cx = _S // 2
-    cv2.ellipse(img, (cx, 51), (int(ident.face_w), int(ident.face_h)), 0, 0, 360, ident.skin, -1, aa)
+    cv2.ellipse(img, (cx, 51), (int(ident.face_w), int(ident.face_h)), 0, 0, 360, ident.skin,
+                -1, aa)
     cv2.ellipse(img, (cx, 23), (int(ident.face_w) + 2, 16), 0, 180, 360, ident.hair, -1, aa)
     brow_raise, tilt, eye_open, wrinkle, curve, mouth_open, width, lip_raise = au
     dark = max(ident.skin - 110, 10)
@@ -195,8 +196,8 @@ def load_synth(n: int = 1400, seed: int = 0, ambiguity: float = 0.15,
     if cached is not None:
         faces, masks, labels, soft = cached
     else:
-        faces, masks, labels, soft = zip(*(make_face(i, seed, ambiguity, person) for i in range(n))) \
-            if n else ((), (), (), ())
+        faces, masks, labels, soft = zip(*(make_face(i, seed, ambiguity, person)
+                                           for i in range(n))) if n else ((), (), (), ())
         if n:
             faces, masks, labels, soft = map(np.stack, (faces, masks, labels, soft))
             with atomic_path(path) as tmp, open(tmp, "wb") as f:

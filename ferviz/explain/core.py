@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from ..errors import FervizError
-from ..predict import to_tensor
 from ..labels import EMOTIONS, canonical, label_index
+from ..predict import to_tensor
 from .evidence import Evidence
 from .registry import Method, get_method
 
@@ -250,8 +250,9 @@ def explain(model: nn.Module, images: Any, target: Target = "pred",
     labels = record_labels if labels is None else labels
     unknown = set(options) - set(spec.defaults) - ({"layer"} if spec.needs_layer else set())
     if unknown:
+        known = [*spec.defaults, *(["layer"] if spec.needs_layer else [])]
         raise FervizError(f"{spec.name} has no option {', '.join(sorted(unknown))}; options: "
-                          f"{', '.join([*spec.defaults, *(['layer'] if spec.needs_layer else [])]) or 'none'}")
+                          f"{', '.join(known) or 'none'}")
     opts = {**spec.defaults, **options}
     if spec.needs_layer:
         opts["layer"] = opts.get("layer") or getattr(getattr(model, "card", None), "cam_layer", "")

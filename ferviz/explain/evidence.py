@@ -110,7 +110,8 @@ class Evidence:
 
     def to_dict(self, i: int) -> dict[str, Any]:
         """JSON-ready evidence of map ``i``."""
-        r = lambda v: None if np.isnan(v) else round(float(v), 4)
+        def r(v: float) -> float | None:
+            return None if np.isnan(v) else round(float(v), 4)
         return {"off_face": r(self.off_face[i]),
                 "region_shares": {k: r(v) for k, v in zip(self.regions, self.shares[i])},
                 "region_lift": {k: r(v) for k, v in zip(self.regions, self.lift[i])},

@@ -80,7 +80,8 @@ def _pool_first(gm: torch.fx.GraphModule, keep: frozenset[str]) -> torch.fx.Grap
 
 def _geometry(m: nn.Module) -> tuple[tuple[int, int, int, int], ...] | None:
     """Per axis (kernel, stride, pad before, pad after) of a windowed layer, or None."""
-    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)
+    def pair(v: int | tuple[int, ...]) -> tuple[int, ...]:
+        return (v, v) if isinstance(v, int) else tuple(v)
     if isinstance(m, nn.Conv2d):
         if m.padding_mode != "zeros" or pair(m.dilation) != (1, 1) or isinstance(m.padding, str):
             return None

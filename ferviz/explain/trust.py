@@ -11,8 +11,9 @@ All methods share the work: the faces' targets come from one prediction pass, ea
 randomisation stage builds one model copy for every method, the deletion and insertion curves
 of every method and of the random order go through the model together. Maps (occlusion's
 aside: it has its own incremental engine) are computed on a copy of the network with batch
-norms folded in and channels-last weights (:func:`~ferviz.explain.checks.fused_copy`). Verdicts are cached per method under ``$FERVIZ_CACHE/trust``, keyed by the
-model digest, the faces and the settings.
+norms folded in and channels-last weights (:func:`~ferviz.explain.checks.fused_copy`).
+Verdicts are cached per method under ``$FERVIZ_CACHE/trust``, keyed by the model digest, the
+faces and the settings.
 """
 
 from __future__ import annotations

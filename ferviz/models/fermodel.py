@@ -131,7 +131,8 @@ class FERModel(nn.Module):
         """Hash of the weights and of the card fields that change outputs (cache key)."""
         h = hashlib.blake2b(digest_size=16)
         c = self.card
-        h.update(repr((c.arch, c.input_size, c.channels, c.mean, c.std, c.labels, c.output)).encode())
+        h.update(repr((c.arch, c.input_size, c.channels, c.mean, c.std, c.labels, c.output))
+                 .encode())
         for name, tensor in self.net.state_dict().items():
             h.update(name.encode())
             h.update(tensor.detach().cpu().contiguous().numpy().tobytes())

@@ -130,4 +130,5 @@ def load_onnx(path: Path) -> nn.Module:
     try:
         return convert(onnx.load(str(path)))
     except Exception as e:  # onnx and onnx2torch raise many unrelated types
-        raise FervizError(f"{shown(path)}: cannot convert this ONNX model ({type(e).__name__}: {e})") from e
+        raise FervizError(f"{shown(path)}: cannot convert this ONNX model "
+                          f"({type(e).__name__}: {e})") from e

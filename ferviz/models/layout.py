@@ -44,7 +44,7 @@ def placed(model: nn.Module, device: torch.device,
     params = [(p, p.data) for p in model.parameters()]
     buffers = [(m, dict(m.named_buffers(recurse=False))) for m in model.modules()]
     try:
-        yield model.to(device=device, memory_format=layout)
+        yield model.to(device).to(memory_format=layout)
     finally:
         for p, data in params:
             p.data = data
@@ -104,7 +104,7 @@ def fastest(model: nn.Module, device: torch.device) -> torch.memory_format:
                 start = time.perf_counter()
                 _outputs(model, x, device, fmt)
                 times[fmt] = time.perf_counter() - start
-            layout = min(times, key=times.get)
+            layout = min(times, key=lambda fmt: times[fmt])
         known[device.type] = layout
     return known[device.type]
 

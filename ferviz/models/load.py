@@ -22,8 +22,14 @@ from ..errors import FervizError, shown
 from ..labels import FACE_SIZE
 from . import zoo
 from .card import ModelCard
-from .files import (is_torchscript, load_onnx, load_torchscript, load_weights, read_state_dict,
-                    torch_load)
+from .files import (
+    is_torchscript,
+    load_onnx,
+    load_torchscript,
+    load_weights,
+    read_state_dict,
+    torch_load,
+)
 from .registry import create_model
 
 if TYPE_CHECKING:

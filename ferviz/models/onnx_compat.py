@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from functools import cache
 
-
 AXES_AS_INPUT = ("ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
                  "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSumSquare")  # since opset 18
 

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.compare import align
-from ..cache import atomic_path
 from ..analysis.confusions import top_confusions
+from ..cache import atomic_path
 from ..errors import FervizError
 from ..labels import EMOTIONS
 from ..outputs import write_or_keep
@@ -135,7 +135,8 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
         "data_card": sections.data_rows(df, data_info),
         "errors": sections.errors(df, gallery, tops, options),
         "ambiguity": sections.ambiguity(df, gallery, options),
-        "human": sections.human_section(df, gallery, options) if gallery.human is not None else None,
+        "human": (sections.human_section(df, gallery, options) if gallery.human is not None
+                  else None),
         "calibration": sections.calibration(df, options),
         "saliency": sal,
         "evidence": {str(df["id"].iloc[r]): e for r, e in sal.evidence.items()},

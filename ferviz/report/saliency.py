@@ -73,7 +73,8 @@ def check_methods(methods: Sequence[str]) -> None:
             get_method(method)
 
 
-def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int], methods: Sequence[str],
+def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int],
+            methods: Sequence[str],
             region_rows: dict[str, Sequence[int]], check: bool = False,
             fit: Callable[[list[int]], Sequence] | None = None) -> Saliency:
     """Overlays of ``rows`` (explaining the predicted class) for each method, and the mean

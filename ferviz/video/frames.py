@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..labels import EMOTIONS
 from ..data.boxes import Box, iou
+from ..labels import EMOTIONS
 from .tracker import Tracker
 
 DETECT_WIDTH = 320  # frames are shrunk to this width for a full search (faces cut at full size)

@@ -13,7 +13,6 @@ from ..table import PROBS
 from .thumbs import png_uri, prob_bars
 
 
-
 @dataclass
 class Item:
     """What the template shows for one face; every string is escaped when rendered."""

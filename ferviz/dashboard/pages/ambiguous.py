@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import resources as res
+from ..page import Page
 from ..sidebar import Context
 from ..state import ui
-from ..page import Page
 from .confusion import face_links
 
 

@@ -10,9 +10,9 @@ from ...errors import FervizError
 from ...specs import ModelSpec
 from .. import resources as res
 from ..jobs import ready
+from ..page import Page
 from ..sidebar import FILE, Context
 from ..state import ui
-from ..page import Page
 from .confusion import face_links
 
 NONE = "(choose a model)"

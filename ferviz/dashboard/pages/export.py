@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from ...labels import EMOTIONS
+from ..page import Page
 from ..resources import torch_lock
 from ..sidebar import Context
 from ..state import get, ui
-from ..page import Page
 
 
 def table_bytes(df: pd.DataFrame) -> bytes:
