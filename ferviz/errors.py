@@ -5,6 +5,24 @@ class FervizError(Exception):
     """Bad input or a request ferviz cannot honour; the message is shown to the user as is."""
 
 
+def regular_file(path: object, what: str = "file") -> None:
+    """Refuse a path that exists but is neither a regular file nor a folder (a fifo, a device
+    such as /dev/zero, a socket): reading it would hang or never end.
+
+    Raises:
+        FervizError: naming the path.
+    """
+    import os
+    import stat
+
+    try:
+        mode = os.stat(str(path)).st_mode
+    except OSError:
+        return  # missing or unreadable: the caller's own message says which
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise FervizError(f"{shown(path)}: not a regular {what} (a fifo, a device or a socket)")
+
+
 def shown(path: object) -> str:
     """A path or name as text that can always be printed: bytes that are not UTF-8 (kept by
     Python as lone surrogates in file names) appear as ``\\xNN`` escapes."""

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from ..outputs import check_output
 from ..specs import DataSpec, ModelSpec
 
 
 def train(arch: str, ds: DataSpec, out: Path, init: str | None = None,
           train_split: str | None = None, val_split: str | None = None,
-          log: Callable[[str], None] = print, progress: bool = False,
+          log: Callable[[str], None] = print, progress: bool = False, force: bool = False,
           **recipe: Any) -> dict[str, Any]:
     """Train an architecture on ``ds`` (resumable: the same call continues from the
     checkpoint in ``out``); returns the training summary. The recipe and the splits are
@@ -23,6 +23,11 @@ def train(arch: str, ds: DataSpec, out: Path, init: str | None = None,
     from ..recipe import Recipe
 
     r = Recipe(arch=arch, labels=ds.labels, **recipe)
+    if not force and not (out / "checkpoint.pt").is_file() and \
+            any((out / name).exists() for name in ("card.json", "weights.safetensors")):
+        raise FervizError(f"{shown(out)} already holds a model (card.json, "
+                          "weights.safetensors) and no run to resume; choose another folder or "
+                          "pass --force to replace it")
     records = ds.open_all()
     splits = {str(s) for s in records.splits}
     train_split = train_split or ("Training" if "Training" in splits else "train")

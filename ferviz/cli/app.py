@@ -12,11 +12,11 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..errors import FervizError
+from ..errors import FervizError, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Interpretability and error analysis for facial expression recognition.",
-                  pretty_exceptions_enable=False, rich_markup_mode="markdown")
+                  pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
 def _version(value: bool) -> None:
@@ -51,6 +51,14 @@ def main() -> None:
         app(prog_name="ferviz")
     except FervizError as e:
         typer.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except OSError as e:  # a file the system refuses (name too long, permissions, a full disk)
+        where = f": {shown(e.filename)}" if e.filename else ""
+        typer.echo(f"error: {e.strerror or type(e).__name__}{where}", err=True)
+        sys.exit(2)
+    except RecursionError:
+        typer.echo("error: the input nests too deeply (a cycle or a deeply nested file)",
+                   err=True)
         sys.exit(2)
     except Interrupted:
         typer.echo("interrupted", err=True)

@@ -143,17 +143,18 @@ def train(arch: Annotated[str, typer.Option(help="Registered architecture (fervi
           temperature: Annotated[float, typer.Option(
               help="Distillation temperature.")] = 4.0,
           label_smoothing: Annotated[float, typer.Option(help="Label smoothing.")] = 0.0,
+          force: Force = False,
           train_split: Annotated[Optional[str], typer.Option(
               help="Default: Training (FER2013) or train.")] = None,
           val_split: Annotated[Optional[str], typer.Option(
               help="Default: PublicTest (FER2013) or val.")] = None) -> None:
     """Train an architecture (resumable: re-run the same command to continue)."""
     s = training.train(arch, data, out, init=init, train_split=train_split, val_split=val_split,
-                    log=typer.echo, progress=sys.stderr.isatty(), epochs=epochs,
-                    batch_size=batch_size, lr=lr, optimizer=optimizer, augment=augment,
-                    class_weights=class_weights, patience=patience, seed=seed,
-                    teacher=teacher, distill=distill, temperature=temperature,
-                    label_smoothing=label_smoothing)
+                       force=force, log=typer.echo, progress=sys.stderr.isatty(), epochs=epochs,
+                       batch_size=batch_size, lr=lr, optimizer=optimizer, augment=augment,
+                       class_weights=class_weights, patience=patience, seed=seed,
+                       teacher=teacher, distill=distill, temperature=temperature,
+                       label_smoothing=label_smoothing)
     typer.echo(f"best {s['val_split']} accuracy {s['val_accuracy'] * 100:.2f}% at epoch "
                f"{s['best_epoch']}; wrote {out}")
 

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import FervizError
 from ..specs import DataSpec, ModelSpec
 from .app import app
 from .options import Force, Json, Tta, data_options, model_options
@@ -28,6 +29,8 @@ def audit(data: DataSpec,
     faces, FER+ not-a-face / unknown votes and contradicted labels, class balance."""
     from ..app.audit import audit_data
 
+    if show < 0:
+        raise FervizError(f"--show must be at least 0, not {show}")
     result = audit_data(data.data, ferplus=data.ferplus, labels=data.labels,
                         contempt=data.contempt, near=None if no_near else near,
                         groups=data.groups, group_regex=data.group_regex)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import FervizError, shown
+from ..errors import FervizError, regular_file, shown
 from .records import Records
 
 SYNTH = "synth"
+SYNTH_MAX = 2_000_000  # faces a synth:N set may have (about 4.6 GB of faces and masks)
 BIG_SYNTH_SEED = 11  # seed of ``synth:N`` sets (never shared with the demo set's splits)
 
 
@@ -21,8 +22,11 @@ def synth_size(spec: str) -> int | None:
     if not spec.startswith(f"{SYNTH}:"):
         return None
     n = spec.removeprefix(f"{SYNTH}:").replace("_", "")
-    if not n.isdigit() or int(n) < 1:
-        raise FervizError(f"{spec!r}: write synth:N with N a positive number of faces")
+    if not n.isascii() or not n.isdigit() or int(n[:20]) < 1:
+        raise FervizError(f"{shown(spec)[:40]!r}: write synth:N with N a positive number of "
+                          "faces")
+    if len(n) > 12 or int(n) > SYNTH_MAX:
+        raise FervizError(f"synth:{n[:20]}: at most {SYNTH_MAX:,} FER-Synth faces")
     return int(n)
 
 
@@ -55,6 +59,8 @@ def open_data(spec: str | os.PathLike, split: str | None = None, labels: str = "
                           "'synth'")
     big = synth_size(spec)
     path = Path(spec)
+    if big is None and spec != SYNTH:
+        regular_file(path, "data file")
     is_csv = any(path.name.lower().endswith(s) for s in (".csv", ".csv.gz", ".csv.xz"))
     if spec != SYNTH and big is None and not path.exists():
         raise FervizError(f"{shown(spec)}: no such file or folder (or use 'synth' for the "

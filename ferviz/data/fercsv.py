@@ -200,12 +200,13 @@ class _Reader:
         value: list[tuple[int, bytes]] = []
         for field, number in zip(fields, numbers):
             tokens = field.translate(_BLANK).split()
-            bad = [t for t in tokens if not (t.isdigit() and int(t) <= 255)]
+            bad = [t for t in tokens if not (t.isdigit() and len(t) <= 3 and int(t) <= 255)]
             if len(tokens) != PIXELS:
                 count.append((number, b"%d" % len(tokens)))
             elif bad:
                 value.append((number, bad[0]))
         self.fail(count, f"{{}} pixel values, expected {PIXELS} (48x48)", quote=False)
+        value = [(n, v if len(v) <= 12 else v[:12] + b"...") for n, v in value]
         self.fail(value, "pixel value {} is not an integer 0-255")
         raise FervizError(f"{shown(self.path)}: lines {numbers[0]}-{numbers[-1]}: "
                           "unreadable pixels")

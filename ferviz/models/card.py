@@ -101,6 +101,8 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelCard:
+        if not isinstance(d, dict) or not isinstance(d.get("info", {}), dict):
+            raise TypeError("a card is a JSON object (with an object under 'info')")
         known = {f.name for f in fields(cls)}
         args = {k: v for k, v in d.items() if k in known}
         args["info"] = {**d.get("info", {}), **{k: v for k, v in d.items() if k not in known}}

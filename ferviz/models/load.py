@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import FervizError, shown
+from ..errors import FervizError, regular_file, shown
 from ..labels import FACE_SIZE
 from . import zoo
 from .card import ModelCard
@@ -79,6 +79,7 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
         return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options),
                        options.get("cam_layer"))
     path = Path(spec)
+    regular_file(path, "model file")
     if not path.exists():
         raise FervizError(f"{shown(spec)}: neither a file nor a zoo model (zoo: "
                           f"{', '.join(zoo.names()) or 'empty'})")
@@ -283,6 +284,7 @@ def _build(arch: str, kwargs: dict[str, Any], untrusted: str | None = None
     if untrusted is not None:
         raise FervizError(f"{untrusted} asks for arch {shown(arch)}, which would run the code "
                           f"in {shown(file)}; pass --trust if you trust that file")
+    regular_file(file, "Python file")
     if not file.is_file():
         raise FervizError(f"{shown(file)}: no such file")
     spec = importlib.util.spec_from_file_location(file.stem, file)
@@ -304,9 +306,16 @@ def _build(arch: str, kwargs: dict[str, Any], untrusted: str | None = None
     return net, ModelCard(arch=arch, name=cls)
 
 
-def _load_entry(folder: Path, trust: bool) -> FERModel:
+def _load_entry(folder: Path, trust: bool, within: tuple[str, ...] = ()) -> FERModel:
     """A zoo entry folder: ``card.json`` and ``weights.safetensors`` (an ensemble's card
-    lists member zoo names instead)."""
+    lists member zoo names instead; ``within``: the ensembles being loaded around it).
+
+    Raises:
+        FervizError: an unreadable entry, or ensemble cards that name each other in a cycle.
+    """
+    if folder.name in within:
+        raise FervizError(f"ensemble cards name each other in a cycle: "
+                          f"{' -> '.join(map(shown, (*within, folder.name)))}")
     card = ModelCard.read(folder / "card.json")
     if not card.name:
         card = replace(card, name=folder.name)
@@ -318,7 +327,9 @@ def _load_entry(folder: Path, trust: bool) -> FERModel:
                               f"{', '.join(map(shown, missing))}")
         from .fermodel import Ensemble, FERModel
 
-        return FERModel(Ensemble([_load_entry(zoo.root() / m, trust) for m in members]), card)
+        inner = (*within, folder.name)
+        return FERModel(Ensemble([_load_entry(zoo.root() / m, trust, inner) for m in members]),
+                        card)
     weights = folder / zoo.WEIGHTS
     if not weights.is_file():
         raise FervizError(f"{shown(folder)}: no {zoo.WEIGHTS} beside card.json")

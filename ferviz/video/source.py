@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FervizError
+from ..errors import FervizError, regular_file
 
 MAX_PIXELS = 3840 * 2160  # larger frames are refused (4K UHD is the largest accepted)
 MAX_FRAMES = 108_000  # an hour at 30 frames/s; --max-frames raises or lowers it
@@ -42,8 +42,13 @@ def sniff(head: bytes) -> str | None:
 
 def is_video(path: str | os.PathLike) -> bool:
     """Whether ``ferviz saliency`` should take ``path`` as a video: its content says video or
-    sound, or (content unknown) its name ends like a video."""
+    sound, or (content unknown) its name ends like a video.
+
+    Raises:
+        FervizError: a path that is not a regular file (a fifo would block the read).
+    """
     p = Path(path)
+    regular_file(p)
     try:
         with open(p, "rb") as f:
             kind = sniff(f.read(512))
@@ -120,6 +125,7 @@ def open_video(path: str | os.PathLike, max_frames: int = MAX_FRAMES) -> VideoSo
     p = Path(path)
     if max_frames < 1:
         raise FervizError(f"--max-frames must be at least 1, not {max_frames}")
+    regular_file(p, "video file")
     if not p.is_file():
         raise FervizError(f"{p}: no such file")
     if p.stat().st_size == 0:
