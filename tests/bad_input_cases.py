@@ -19,6 +19,7 @@ from bad_input_files import (
     exits_on_unpickle,
     fer_csv,
     ferplus,
+    fifo,
     net,
     png,
     state_dict,
@@ -160,7 +161,9 @@ add("the weights do not match the architecture", f"{MD} {{d}}/w.pt --arch cs230_
 add("holds no state dict of tensors", f"{MD} {{d}}/w.pt --arch synth_cnn",
     {"w.pt": torch_save(lambda: {"epoch": 3, "lr": 0.1})})
 add("unknown architecture", f"{MD} {{d}}/w.pt --arch resnet9000", {"w.pt": state_dict("synth_cnn")})
-add("not a readable TorchScript file", f"{MD} {{d}}/m.pt",
+add("a TorchScript file is a program", f"{MD} {{d}}/m.pt",
+    {"m.pt": zipped({"m/code/x.py": b"junk", "m/data.pkl": b"junk"})})
+add("not a readable TorchScript file", f"{MD} {{d}}/m.pt --trust",
     {"m.pt": zipped({"m/code/x.py": b"junk", "m/data.pkl": b"junk"})})
 add("cannot convert this ONNX model", f"{MD} {{d}}/m.onnx", {"m.onnx": b"not protobuf"})
 add("not a readable HDF5 Keras file", f"{MD} {{d}}/m.h5", {"m.h5": b"keras"})
@@ -181,16 +184,16 @@ for out, what in [("(s, s)", "returns a tuple, not one tensor"),
                   ("{'out': s}", "returns a dict, not one tensor"),
                   ("s.argmax(1)", "returns int64 values, not scores"),
                   ("s[:1]", "returns shape (1, 7) for 8 faces"),
-                  ("s[:, :, None]", "returns shape (2, 7, 1)"),
+                  ("s[:, :, None]", "returns shape (8, 7, 1)"),
                   ("s[:, :5]", "outputs 5 classes but its label order has 7"),
                   ("s * float('nan')", "NaN or infinite scores for 8 of 8 test faces"),
                   ("s.view(3, -1)", "forward pass failed on 8 test faces"),
                   ("__import__('sys').exit(0)", "forward pass failed on 8 test faces of "
                                                 "1x48x48 (SystemExit"),
-                  ("s if len(x) < 3 else s[:1]", "returns shape (1, 7) for 512 faces"),
-                  ("s if len(x) < 3 else s.view(3, -1)",
+                  ("s if len(x) < 9 else s[:1]", "returns shape (1, 7) for 512 faces"),
+                  ("s if len(x) < 9 else s.view(3, -1)",
                    "forward pass failed on faces 1-512 of 700"),
-                  ("torch.where(x.std((1, 2, 3))[:, None] > 0.05, float('inf'), s)",
+                  ("s if len(x) < 9 else torch.full_like(s, float('inf'))",
                    "NaN or infinite scores for 700 of 700 faces")]:
     add(what, UA, net(out))
 # sidecar cards and model options
@@ -274,3 +277,24 @@ add("is not the output of a ferviz job", "job-report {d} -o {d}/r.html")
 add("the job is not finished", "job-report {d}/job -o {d}/r.html",
     {"job/_job.json": b'{"job": {"methods": []}}'})
 add("--top and --per-cell must be at least 0", "job-report {d} -o {d}/r.html --top -1")
+
+
+# ---------------------------------------------------------------- names and special files
+for spec, what in [("{d}/m.pt", "not a regular model file"), ("/dev/zero", "not a regular model"),
+                   ("{d}/" + "m" * 300 + ".pt", "File name too long")]:
+    add(what, f"{MD} {spec}", {"m.pt": fifo} if spec.endswith("/m.pt") else {}, process=True)
+add("not a regular data file", f"{EV} {{d}}/p.png", {"p.png": fifo}, process=True)
+add("not a regular file", "saliency {d}/p.png", {"p.png": fifo}, process=True)
+add("not a regular file", "saliency {d}/v.mp4", {"v.mp4": fifo}, process=True)
+add("not a regular Python file", f"{MD} {{d}}/w.pt --arch {{d}}/net.py:Net",
+    {"w.pt": EMPTY_PT, "net.py": fifo}, process=True)
+add("not a readable model card", f"{MD} {{d}}/entry", {"entry/card.json": "[1, 2]"})
+add("not a readable model card", f"{MD} {{d}}/entry",
+    {"entry/card.json": '{"arch": "synth_cnn", "info": [1]}'})
+add("at most 2,000,000 FER-Synth faces", f"{EV} synth:1000000000000")
+add("write synth:N", f"{EV} synth:-5")
+add("pixel value '111111111111...' is not an integer 0-255", f"{EV} {{d}}/f.csv",
+    {"f.csv": fer_csv(pixels="1" * 5000 + " 0" * 2303)})
+add("--show must be at least 0", "audit -d synth --show -1")
+add("already holds a model", f"{TR} -d synth --epochs 1",
+    {"run/card.json": "{}", "run/weights.safetensors": b""})

@@ -4,7 +4,9 @@ test_bad_inputs.py.
 
 To add a case, append to CASES: ``add(expected text, "ferviz arguments", {file: content})``.
 In the arguments ``{d}`` is the case's own folder; a file's content is bytes, text, or a
-function that writes the file at the path it is given.
+function that writes the file at the path it is given. Cases run in-process through the
+command's entry point; ``process=True`` (a case that could block, such as a fifo) and a
+sample of the others run through the installed console script.
 """
 
 from __future__ import annotations
@@ -27,13 +29,22 @@ class Case:
     expect: str
     argv: tuple[str, ...]
     files: dict[str, Content] = field(default_factory=dict)
+    process: bool = False
 
 
 CASES: list[Case] = []
 
 
-def add(expect: str, args: str, files: dict[str, Content] | None = None) -> None:
-    CASES.append(Case(expect, tuple(shlex.split(args)), files or {}))
+def add(expect: str, args: str, files: dict[str, Content] | None = None,
+        process: bool = False) -> None:
+    CASES.append(Case(expect, tuple(shlex.split(args)), files or {}, process))
+
+
+def fifo(path: Path) -> None:
+    """A named pipe (reading it blocks until someone writes)."""
+    import os
+
+    os.mkfifo(path)
 
 
 # ---------------------------------------------------------------- file makers
@@ -113,7 +124,7 @@ from torch import nn
 
 class Net(nn.Module):
     def forward(self, x):
-        s = x.mean((1, 2, 3))[:, None].repeat(1, 7)
+        s = x.mean((1, 2, 3))[:, None].repeat(1, 7) * 4 - 2  # logits, some negative
         return {out}
 """
 EMPTY_PT = torch_save(dict)  # a state dict of a network without weights

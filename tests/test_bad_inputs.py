@@ -1,19 +1,23 @@
-"""A corpus of bad inputs, each run through the installed ``ferviz`` console script.
+"""A corpus of bad inputs, each run through the command line's entry point in this process,
+and a sample of them (every eighth, and each case that could block) through the installed
+``ferviz`` console script too, as a user runs it.
 
 Every case must end with exit code 2, exactly one stderr line starting ``error:`` that
 contains the expected text, no traceback, and its folder exactly as it was (no file changed,
-none added: no half-written output). Cases run four at a time. The cases live in
-bad_input_cases.py; add yours there.
+none added: no half-written output). The cases live in bad_input_cases.py; add yours there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import shlex
 import subprocess
+import sys
 import sysconfig
-from concurrent.futures import ThreadPoolExecutor
+import traceback
 from pathlib import Path
 
 import bad_input_cases  # noqa: F401  (fills CASES)
@@ -42,18 +46,49 @@ def _snapshot(folder: Path) -> dict[str, str]:
             if p.is_file() else "dir" for p in sorted(folder.rglob("*"))}
 
 
-def _run(case: Case, folder: Path) -> str | None:
-    """Why the case failed, or None."""
-    before = _snapshot(folder)
-    argv = [a.replace("{d}", str(folder)) for a in case.argv]
+SAMPLE = 8  # every SAMPLE-th case also runs through the console script
+
+
+def _in_process(argv: list[str], folder: Path) -> tuple[object, str]:
+    """(exit code, stderr) of ``ferviz ARGV`` run by its entry point in this process."""
+    from ferviz.cli import main
+
+    err = io.StringIO()
+    saved = (os.getcwd(), sys.argv, sys.dont_write_bytecode)
+    os.chdir(folder)
+    sys.argv, sys.dont_write_bytecode = ["ferviz", *argv], True
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            try:
+                main()
+                code: object = 0
+            except SystemExit as e:
+                code = e.code
+            except BaseException:  # what main() let through: a traceback for the user
+                code = "raised"
+                err.write(traceback.format_exc())
+    finally:
+        os.chdir(saved[0])
+        sys.argv, sys.dont_write_bytecode = saved[1], saved[2]
+    return code, err.getvalue()
+
+
+def _console(argv: list[str], folder: Path) -> tuple[object, str]:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     out = subprocess.run([_console_script(), *argv], cwd=folder, capture_output=True,
                          env=env, timeout=300)
-    err = out.stderr.decode("utf-8", "backslashreplace")
+    return out.returncode, out.stderr.decode("utf-8", "backslashreplace")
+
+
+def _run(case: Case, folder: Path, process: bool) -> str | None:
+    """Why the case failed, or None."""
+    before = _snapshot(folder)
+    argv = [a.replace("{d}", str(folder)) for a in case.argv]
+    code, err = (_console if process else _in_process)(argv, folder)
     lines = err.strip().splitlines()
     problems = []
-    if out.returncode != 2:
-        problems.append(f"exit code {out.returncode}")
+    if code != 2:
+        problems.append(f"exit code {code}")
     if len(lines) != 1 or not lines[0].startswith("error: "):
         problems.append("not one 'error:' line on stderr")
     if "Traceback" in err:
@@ -62,8 +97,10 @@ def _run(case: Case, folder: Path) -> str | None:
         problems.append(f"no {case.expect!r} in the message")
     if _snapshot(folder) != before:
         problems.append("its folder changed")
+    where = "console script" if process else "in-process"
     return None if not problems else (
-        f"ferviz {shlex.join(case.argv)}: {', '.join(problems)}\n    stderr: {err[-800:]}")
+        f"ferviz {shlex.join(case.argv)} ({where}): {', '.join(problems)}\n"
+        f"    stderr: {err[-800:]}")
 
 
 def test_every_bad_input_is_one_message_and_exit_2(tmp_path):
@@ -77,6 +114,9 @@ def test_every_bad_input_is_one_message_and_exit_2(tmp_path):
         folder.mkdir()
         _build(folder, case.files)
         folders.append(folder)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        failures = [f for f in pool.map(_run, CASES, folders) if f]
+    sample = [k for k, case in enumerate(CASES) if case.process or k % SAMPLE == 0]
+    failures = [f for k, case in enumerate(CASES) if not case.process
+                for f in [_run(case, folders[k], False)] if f]
+    for k in sample:  # the same case again, as a user runs it (its folder is unchanged)
+        failures += [f for f in [_run(CASES[k], folders[k], True)] if f]
     assert not failures, f"{len(failures)} of {len(CASES)} cases failed:\n" + "\n".join(failures)
