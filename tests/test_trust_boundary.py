@@ -107,3 +107,11 @@ def test_links_out_of_an_image_folder_are_not_followed_for_the_dashboard(tmp_pat
     assert len(confined) == 3
     assert all(Path(p).resolve().is_relative_to(inside) for p in confined.paths)
     assert set(confined.labels) == {4}
+
+
+@pytest.mark.parametrize("path", ["data\x00.csv", "x" * 5000])
+def test_a_link_with_a_nul_byte_or_a_huge_path_is_refused_in_one_line(tmp_path, path):
+    from ferviz.dashboard.settings import Settings
+
+    with pytest.raises(FervizError, match="not a usable path"):
+        Settings(roots=str(tmp_path)).allowed(path)

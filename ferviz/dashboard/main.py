@@ -41,5 +41,7 @@ def main() -> None:
             page.render(ctx)
         except FervizError as e:
             st.error(str(e))
+        except OSError as e:  # a file the system refuses: say why, not where on the server
+            st.error(f"cannot open that file ({e.strerror or type(e).__name__})")
     sync_url()
     warm_up()

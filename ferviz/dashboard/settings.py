@@ -25,6 +25,7 @@ from ..errors import FervizError
 from ..specs import LABEL_MODES, SYNTH
 
 SETTINGS_FILE = "ferviz.toml"
+MAX_PATH = 4096  # characters in a path the page accepts (Linux's PATH_MAX)
 KEYS = ("data", "ferplus", "labels", "split", "model", "roots")
 ENV = {k: f"FERVIZ_{k.upper()}" for k in KEYS}
 
@@ -69,9 +70,15 @@ class Settings:
         Raises:
             FervizError: a path outside every root; the message names no outside path.
         """
+        if "\x00" in path or len(path) > MAX_PATH:
+            raise FervizError("that is not a usable path (a NUL byte, or over "
+                              f"{MAX_PATH:,} characters)")
         roots = self.root_folders()
         p = Path(path).expanduser()
-        full = (p if p.is_absolute() else roots[0] / p).resolve()
+        try:
+            full = (p if p.is_absolute() else roots[0] / p).resolve()
+        except (OSError, RuntimeError) as e:  # a loop of links, a name too long
+            raise FervizError(f"that path cannot be opened ({type(e).__name__})") from e
         if not any(full == r or full.is_relative_to(r) for r in roots):
             raise FervizError("that path is outside the folders this dashboard may open; "
                               "start it with --roots (or FERVIZ_ROOTS) to allow more")
