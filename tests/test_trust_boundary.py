@@ -115,3 +115,20 @@ def test_a_link_with_a_nul_byte_or_a_huge_path_is_refused_in_one_line(tmp_path, 
 
     with pytest.raises(FervizError, match="not a usable path"):
         Settings(roots=str(tmp_path)).allowed(path)
+
+
+def test_the_installed_dashboard_gets_the_clones_streamlit_settings():
+    """``ferviz dashboard`` passes at launch what ``.streamlit/config.toml`` gives a clone
+    (upload limit, no usage statistics, no second page menu)."""
+    import tomllib
+
+    from ferviz.dashboard.launch import SETTINGS, streamlit_argv
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    flat = {f"{section}.{k}": str(v).lower() for section, table in config.items()
+            for k, v in table.items()}
+    assert flat == SETTINGS
+    argv = streamlit_argv(["--server.port", "9999", "--data", "synth"])
+    assert "--server.maxUploadSize=25" in argv and "--client.showSidebarNavigation=false" in argv
+    assert argv[argv.index("--") + 1:] == ["--data", "synth"]
+    assert argv.count("--server.port") == 1

@@ -24,7 +24,19 @@ def split_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
     return theirs, ours
 
 
+# Streamlit settings of the dashboard, passed at launch (a pip-installed package has no
+# .streamlit/config.toml; the clone's copy of it holds the same values, checked by a test).
+# The packaged script sits beside the pages/ package: Streamlit's own page menu stays hidden.
+SETTINGS = {"server.headless": "true", "server.maxUploadSize": "25",
+            "server.runOnSave": "false", "browser.gatherUsageStats": "false",
+            "client.toolbarMode": "minimal", "client.showSidebarNavigation": "false",
+            "theme.base": "light"}
+
+
 def streamlit_argv(args: Sequence[str]) -> list[str]:
-    """``python -m streamlit run <app> [streamlit --options] -- [dashboard arguments]``."""
+    """``python -m streamlit run <app> [streamlit --options] -- [dashboard arguments]``, with
+    :data:`SETTINGS` unless the user gave them."""
     theirs, ours = split_args(args)
+    given = {a.split("=")[0].removeprefix("--") for a in theirs if a.startswith("--")}
+    theirs = [f"--{k}={v}" for k, v in SETTINGS.items() if k not in given] + theirs
     return [sys.executable, "-m", "streamlit", "run", str(APP), *theirs, "--", *ours]
