@@ -5,6 +5,10 @@ class FervizError(Exception):
     """Bad input or a request ferviz cannot honour; the message is shown to the user as is."""
 
 
+class Cancelled(Exception):
+    """Work stopped because the person asked (a Cancel button); nothing was kept."""
+
+
 def regular_file(path: object, what: str = "file") -> None:
     """Refuse a path that exists but is neither a regular file nor a folder (a fifo, a device
     such as /dev/zero, a socket): reading it would hang or never end.

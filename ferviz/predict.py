@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from .data.records import Records
-from .errors import FervizError
+from .errors import Cancelled, FervizError
 from .labels import EMOTIONS, label_name
 from .models.fermodel import FERModel
 from .models.layout import fastest, placed
@@ -57,15 +58,19 @@ def augment(x: torch.Tensor, flip: bool, degrees: float, tx: float, ty: float,
 
 def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
                   batch_size: int = 512, progress: bool | None = None,
-                  layout: torch.memory_format | None = None) -> np.ndarray:
+                  layout: torch.memory_format | None = None,
+                  on_batch: Callable[[int], None] | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> np.ndarray:
     """N x 7 emotion probabilities, batched under ``torch.inference_mode``, on CUDA when
     available and in the faster memory layout (:func:`ferviz.models.layout.fastest`, for sets
     of :data:`LAYOUT_MIN` faces or more, unless ``layout`` is given: sharded jobs fix it so
-    every shard computes alike).
+    every shard computes alike). The one prediction path of every view: ``on_batch(done)``
+    follows its progress and ``cancelled()`` (checked between batches) stops it.
 
     Raises:
         FervizError: the model's forward fails or gives no finite probabilities (both name the
             model and the faces concerned).
+        Cancelled: ``cancelled()`` became true.
     """
     device = default_device()
     views = TTA if tta else TTA[:1]
@@ -82,11 +87,15 @@ def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
             with placed(model, device, layout):
                 for start in bar(range(0, len(faces), batch_size), desc="predicting",
                                  unit="batch", quiet=True if progress is False else None):
+                    if cancelled is not None and cancelled():
+                        raise Cancelled("predictions cancelled")
                     x = to_tensor(faces[start:start + batch_size], device)
                     x = x.contiguous(memory_format=layout)
                     p = _forward(model, x, views, name, start, len(faces))
                     bad += int((~torch.isfinite(p).all(dim=1)).sum())
                     out[start:start + len(x)] = p.float().cpu().numpy()
+                    if on_batch is not None:
+                        on_batch(start + len(x))
     finally:
         model.train(was_training)
     if bad:

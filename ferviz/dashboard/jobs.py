@@ -9,13 +9,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import streamlit as st
 
 from ..specs import DataSpec, ModelSpec
 from . import resources as res
 
-BATCH_SECONDS = 0.5  # faces per batch: about this much work, so Cancel acts quickly
 REFRESH = 0.5  # seconds between progress bar updates
 # Seconds one script run keeps updating the bar: Streamlit collects garbage after every run
 # (0.7 s of held GIL with torch loaded), so a rerun per update would starve the job.
@@ -96,31 +94,29 @@ def start(ms: ModelSpec, ds: DataSpec, tta: bool, seconds: float) -> Job:
     script's thread)."""
     model, records, lock = res.model(ms), res.records(ds), res.torch_lock()
     job = Job(len(records), seconds)
-    batch = int(min(512, max(8, BATCH_SECONDS * len(records) / max(seconds, 1e-9))))
-    job.thread = threading.Thread(target=_work, args=(job, model, records, tta, batch, lock),
+    job.thread = threading.Thread(target=_work, args=(job, model, records, tta, lock),
                                   name="ferviz-predict", daemon=True)
     job.thread.start()
     return job
 
 
-def _work(job: Job, model, records, tta: bool, batch: int, lock: threading.RLock) -> None:
-    """The job's thread: predict batch by batch, checking for Cancel between batches; write
-    the table only when every face is predicted."""
+def _work(job: Job, model, records, tta: bool, lock: threading.RLock) -> None:
+    """The job's thread: the one prediction path (:func:`ferviz.predict.predict_proba`, as
+    ``ferviz evaluate`` runs it), Cancel checked between its batches; the table is written
+    only when every face is predicted."""
+    from ..errors import Cancelled
     from ..predict import cache_path, predict_proba, table
     from ..prediction_cache import save_table
 
     try:
         faces = records.images()
-        probs = np.empty((len(faces), 7), np.float32)
-        for start in range(0, len(faces), batch):
-            if job.stop.is_set():
-                return
-            with lock:
-                probs[start:start + batch] = predict_proba(model, faces[start:start + batch],
-                                                           tta, progress=False)
-            job.done = min(start + batch, len(faces))
-        if not job.stop.is_set():
-            save_table(table(records, probs), cache_path(model, records, tta))
+        with lock:
+            probs = predict_proba(model, faces, tta, progress=False,
+                                  on_batch=lambda done: setattr(job, "done", done),
+                                  cancelled=job.stop.is_set)
+        save_table(table(records, probs), cache_path(model, records, tta))
+    except Cancelled:
+        return
     except Exception as e:  # noqa: BLE001 (shown in the page: the session must not wait forever)
         job.error = f"predicting failed: {e}"
     finally:

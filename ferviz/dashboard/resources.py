@@ -96,13 +96,14 @@ def predicted(ms: ModelSpec, ds: DataSpec, tta: bool) -> bool:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _seconds_per_face(ms: ModelSpec, stamp: str, tta: bool) -> float:
-    """Measured: one pass over 32 faces (all 10 views with TTA: augmenting costs too), per
-    face."""
+    """Measured: one pass over 256 faces in one batch, as the real run batches them (all 10
+    views with TTA: augmenting costs too), per face. (32 faces overestimated tenfold: a small
+    batch costs mostly overhead.)"""
     from ..predict import predict_proba
 
-    x = np.zeros((32, 48, 48), np.uint8)
+    x = np.zeros((256, 48, 48), np.uint8)
     with torch_lock():
-        predict_proba(model(ms), x[:4], tta, progress=False)  # warm up
+        predict_proba(model(ms), x[:32], tta, progress=False)  # warm up
         t = time.perf_counter()
         predict_proba(model(ms), x, tta, progress=False)
     return (time.perf_counter() - t) / len(x)
