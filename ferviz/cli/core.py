@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..app import tasks, training
+from ..dashboard.settings import usage
 from ..errors import FervizError
 from ..specs import DataSpec, ModelSpec
 from .app import app
@@ -191,7 +192,9 @@ def ensemble(members: Annotated[list[str], typer.Argument(help="Zoo models to av
     typer.echo(f"wrote {out / 'card.json'}: {card.params:,} parameters in {len(members)} members")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             epilog="Dashboard arguments:\n\n" + usage().replace("\n", "\n\n")
+             + "\n\nStreamlit options (--server.port 8502, ...) pass through.")
 def dashboard(ctx: typer.Context) -> None:
     """Start the dashboard (arguments after the command go to it, e.g. --data fer2013.csv.xz
     --roots DIR; streamlit options such as --server.port too)."""

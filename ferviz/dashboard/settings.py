@@ -105,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def usage() -> str:
+    """The dashboard's own arguments, one per line (``ferviz dashboard --help`` shows them)."""
+    return "\n".join(f"{a.option_strings[0]}: {a.help or a.dest}" + (
+        f" ({', '.join(a.choices)})" if a.choices else "") for a in _parser()._actions)
+
+
 def parse_args(argv: Sequence[str]) -> dict[str, str]:
     """The dashboard's arguments as a dict of the given ones.
 
