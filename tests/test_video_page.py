@@ -30,6 +30,11 @@ def test_video_page_scrubs_and_explains_a_face(page, tmp_path):
     write_clip(tmp_path / "cross.avi", demo_actors(), 36, (320, 240), fps=12, fourcc="MJPG")
     at = page(video_path="cross.avi", frame="18", overlay="gradcam", every="6")
     assert not at.exception and not at.error, (at.exception, at.error)
+    assert not at.success  # maps over every frame, asked for by a link: nothing runs yet
+    run = [b for b in at.button if b.label.startswith("Run: drawing gradcam")]
+    assert len(run) == 1 and any("may take minutes" in i.value for i in at.info)
+    run[0].click().run()
+    assert not at.exception and not at.error, (at.exception, at.error)
     assert "36 frames" in at.success[0].value and "2 faces" in at.success[0].value
     assert at.slider[0].value == 18
     faces = [b for b in at.button if b.label.startswith("Face #")]

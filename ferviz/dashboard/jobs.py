@@ -49,7 +49,8 @@ def clicked(key: str, seconds: float, what: str) -> bool:
     done = st.session_state.setdefault("fv_clicked", set())
     if seconds <= res.WORTH_A_CLICK or key in done:
         return True
-    st.info(f"{_capital(what)} takes about {seconds:.0f} s on this machine.")
+    st.info(f"{_capital(what)} takes about {seconds:.0f} s on this machine." if
+            seconds < float("inf") else f"{_capital(what)} may take minutes.")
     if st.button(f"Run: {what}", key=f"run_{key}"):
         done.add(key)
         return True

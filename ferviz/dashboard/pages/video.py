@@ -12,6 +12,7 @@ import streamlit as st
 from ...errors import FervizError
 from .. import resources as res
 from .. import trust
+from ..jobs import clicked
 from ..page import Page
 from ..sidebar import Context
 from ..state import get, put, ui
@@ -37,6 +38,10 @@ def render(ctx: Context) -> None:
         if path is None:
             st.info("Upload a video or give the path of one on the server.")
             return
+        if overlay and not clicked(f"video:{path}:{overlay}:{every}", float("inf"),
+                                   f"drawing {overlay} over the faces of every "
+                                   f"{'' if every == 1 else f'{every}th '}frame"):
+            return  # long work from a link waits for a click, as on the other pages
         with st.spinner("Following, predicting and explaining the faces of every frame…"):
             summary, table = res.video(ctx.ms, str(path), overlay, int(every))
     except FervizError as e:
