@@ -93,7 +93,7 @@ def to_markdown(df: pd.DataFrame) -> str:
 
 def _report_style() -> str:
     """The report's own stylesheet, so the matrix page looks like the report."""
-    template = Path(__file__).parent / "report" / "report.html.j2"
+    template = Path(__file__).parents[1] / "report" / "report.html.j2"
     m = re.search(r"<style>.*?</style>", template.read_text(), re.S)
     return m.group(0) if m else ""
 
