@@ -93,6 +93,9 @@ def test_a_plain_module_through_every_function():
     assert table["correct"].mean() == pytest.approx(ev.scores["accuracy"])
     with pytest.raises(ferviz.FervizError, match="--cam-layer|cam_layer"):
         ferviz.load_model(net, cam_layer="nope")
+    from ferviz.explain import explain  # the library's own call takes the module too
+
+    assert explain(net, faces, method="gradcam").maps.shape == (6, 48, 48)
 
 
 def test_job_report_never_pools_training_faces(run, tmp_path):

@@ -228,7 +228,8 @@ def explain(model: nn.Module, images: Any, target: Target = "pred",
     """Explain a model's outputs on N faces with one registered method.
 
     Args:
-        model: a :class:`~ferviz.models.fermodel.FERModel` (faces in [0, 1] -> 7 logits).
+        model: a :class:`~ferviz.models.fermodel.FERModel` (faces in [0, 1] -> 7 logits), or
+            a plain ``nn.Module`` (wrapped with the default card; CAM layer found).
         images: N x 48 x 48 uint8 faces, or :class:`~ferviz.data.records.Records`.
         target: see :func:`resolve_targets`.
         method: a name in :data:`~ferviz.explain.registry.METHODS`.
@@ -246,6 +247,10 @@ def explain(model: nn.Module, images: Any, target: Target = "pred",
         FervizError: unknown method or options, bad faces or targets.
     """
     spec = get_method(method)
+    if not hasattr(model, "card"):  # a plain nn.Module: the default card, its CAM layer found
+        from ..models.load import wrap_module
+
+        model = wrap_module(model)
     faces, record_labels = as_faces(images)
     labels = record_labels if labels is None else labels
     unknown = set(options) - set(spec.defaults) - ({"layer"} if spec.needs_layer else set())
