@@ -48,11 +48,15 @@ def random_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
 
 
-def _channels_last_ok(net: nn.Module, device: torch.device) -> bool:
-    """channels_last trains plain CNNs 10-25% faster on CPU; torch 2.14's CPU backward of
+def _channels_last_ok(model: FERModel, device: torch.device) -> bool:
+    """channels_last trains plain CNNs 10-25% faster on CPU where the layout owner's probe
+    allows it (:func:`ferviz.models.layout.channels_last_ok`); torch 2.14's CPU backward of
     grouped (depthwise) convolutions segfaults in that layout, so those nets keep NCHW."""
+    from .models.layout import channels_last_ok
+
     return device.type == "cpu" and all(
-        m.groups == 1 for m in net.modules() if isinstance(m, nn.Conv2d))
+        m.groups == 1 for m in model.net.modules() if isinstance(m, nn.Conv2d)) and \
+        channels_last_ok(model, device)
 
 
 def class_weights(labels: np.ndarray) -> torch.Tensor:
@@ -107,7 +111,7 @@ def train(model: FERModel, recipe: Recipe, train_set: Records, val_set: Records,
     out.mkdir(parents=True, exist_ok=True)
     device = default_device()
     model.to(device)
-    layout = (torch.channels_last if _channels_last_ok(model.net, device)
+    layout = (torch.channels_last if _channels_last_ok(model, device)
               else torch.contiguous_format)
     model.net.to(memory_format=layout)
     if teacher is not None:

@@ -115,3 +115,28 @@ def test_matrix_takes_the_model_options(corpus, run):
     r = run("matrix", "-m", *corpus["RGB64Net", "state"], "-d", "synth@test")
     assert r.returncode == 0, r.stderr
     assert "RGB64Net.pt" in r.stdout
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_checks_report_and_jobs_take_every_format(corpus, run, tmp_path, fmt):
+    """The same user network through the trust checks, the report and a sharded job: a
+    result (the job's table equal to ``predict``'s) or one error line naming the model."""
+    import pandas as pd
+
+    spec = corpus["ViewNet", fmt]
+    for command in (["checks", "-m", *spec, "-d", "synth:64", "--n", "16", "-x", "occlusion"],
+                    ["report", "-m", *spec, "-d", "synth:64", "--saliency", "occlusion,gradcam",
+                     "-o", tmp_path / "r.html"]):
+        r = run(*command)
+        assert "Traceback" not in r.stderr
+        assert r.returncode == 0 or (r.returncode == 2 and r.stderr.count("error:") == 1), \
+            (command[0], r.stderr)
+    r = run("predict", "-m", *spec, "-d", "synth:300", "--engine", "local", "-o",
+            tmp_path / "job", "--shard-size", "128")
+    assert r.returncode == 0, r.stderr
+    assert run("predict", "-m", *spec, "-d", "synth:300", "-o", tmp_path / "p.parquet"
+               ).returncode == 0
+    job = pd.read_parquet(tmp_path / "job").sort_values("row")
+    plain = pd.read_parquet(tmp_path / "p.parquet")
+    probs = [c for c in plain.columns if c.startswith("p_")]
+    np.testing.assert_allclose(job[probs].to_numpy(), plain[probs].to_numpy(), atol=1e-6)

@@ -228,8 +228,11 @@ def _same_outputs(model: nn.Module, other: nn.Module) -> bool:
     """Whether two models give the same outputs on the layout owner's probe faces."""
     from ..models.layout import ATOL, PROBE_FACES, RTOL, probe_faces
 
-    try:
-        with torch.inference_mode():
+    import contextlib
+    import io
+
+    try:  # quiet: a traced (torch.fx) module prints its own error report before raising
+        with torch.inference_mode(), contextlib.redirect_stderr(io.StringIO()):
             device = next((p.device for p in model.parameters()), torch.device("cpu"))
             x = probe_faces(PROBE_FACES, device)
             return bool(torch.allclose(model(x), other(x), RTOL, ATOL))

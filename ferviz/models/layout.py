@@ -11,6 +11,8 @@ runs a model (predictions, occlusion, trust checks, sharded jobs, video, the das
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import time
 import weakref
@@ -55,7 +57,9 @@ def placed(model: nn.Module, device: torch.device,
 
 def _outputs(model: nn.Module, x: torch.Tensor, device: torch.device,
              layout: torch.memory_format) -> torch.Tensor:
-    with placed(model, device, layout), torch.inference_mode():
+    # quiet: a traced (torch.fx) module prints its own error report before raising
+    with placed(model, device, layout), torch.inference_mode(), \
+            contextlib.redirect_stderr(io.StringIO()):
         out = model(x.contiguous(memory_format=layout))
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"the model returned a {type(out).__name__}, not a tensor")
