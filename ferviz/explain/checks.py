@@ -226,10 +226,10 @@ def fused_copy(model: nn.Module) -> nn.Module:
 
 def _same_outputs(model: nn.Module, other: nn.Module) -> bool:
     """Whether two models give the same outputs on the layout owner's probe faces."""
-    from ..models.layout import ATOL, PROBE_FACES, RTOL, probe_faces
-
     import contextlib
     import io
+
+    from ..models.layout import ATOL, PROBE_FACES, RTOL, probe_faces
 
     try:  # quiet: a traced (torch.fx) module prints its own error report before raising
         with torch.inference_mode(), contextlib.redirect_stderr(io.StringIO()):
