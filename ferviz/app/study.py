@@ -58,9 +58,10 @@ class Study:
         split: the split to score (e.g. ``PrivateTest``); None: all faces.
         tta: test-time augmentation.
         **options: model card options for a file or a module (``arch``, ``trust``,
-            ``input_size``, ``channels``, ``normalize``, ``labels``, ``output``,
-            ``cam_layer``...) and data options (``labels``, ``ferplus``, ``contempt``,
-            ``groups``, ``group_regex``) as the command line names them.
+            ``input_size``, ``channels``, ``normalize``, ``labels`` (the model's output
+            order), ``output``, ``cam_layer``...) and data options (``ferplus``,
+            ``contempt``, ``groups``, ``group_regex``, ``one_per_sequence``, and
+            ``data_labels`` for the label mode, e.g. ``ferplus-majority``).
 
     Example:
         >>> s = ferviz.Study("fer_synth_cnn", "synth", split="test")

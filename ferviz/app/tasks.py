@@ -128,7 +128,7 @@ def scored(df: pd.DataFrame, records: Records, model: FERModel | None, ds: DataS
     if model is not None:
         name, info = model.card.name, model.card.info
         if check_preprocessing:
-            from ..models.preprocessing import normalisation_note
+            from .preprocessing import normalisation_note
 
             better = normalisation_note(model, records.images(), records.labels)
             notes += [better] if better else []
