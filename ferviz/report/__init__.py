@@ -1,5 +1,6 @@
-"""The self-contained HTML error report (``ferviz report``)."""
+"""The HTML pages (``ferviz report``, ``ferviz job-report``): templates rendered from what the
+application layer computed (:mod:`ferviz.app.reporting`), written atomically."""
 
-from .build import Options, build_html, default_path, write_report
+from .render import default_path, figure, plotly_js, render, write_report
 
-__all__ = ["Options", "build_html", "default_path", "write_report"]
+__all__ = ["default_path", "figure", "plotly_js", "render", "write_report"]

@@ -13,10 +13,7 @@ from ..analysis.counts import per_class_counts, summary_counts
 from ..analysis.parts import Parts
 from ..labels import EMOTIONS
 from ..viz import figures
-from .build import render
-from .sections import figure, plotly_js
-
-TEMPLATE = "job.html.j2"
+from .render import JOB, figure, plotly_js, render
 
 
 def top_cells(counts: pd.DataFrame, k: int) -> list[tuple[str, str, int]]:
@@ -48,7 +45,7 @@ def job_html(folder: Path, top: int = 6, per_cell: int = 8) -> str:
                   for t, p, n in top_cells(counts, top)],
         "plotly_js": plotly_js(),
     }
-    return render(ctx, TEMPLATE)
+    return render(ctx, JOB)
 
 
 def _cell(parts: Parts, true: str, pred: str, n: int, per_cell: int,

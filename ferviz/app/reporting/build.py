@@ -1,39 +1,27 @@
-"""The self-contained HTML error report: analyses of a predictions table, rendered offline.
-
-plotly.js is inlined once, images are data URIs, and Jinja2 autoescapes every string; the
-only unescaped inserts are plotly's own figure HTML (its JSON escapes ``<``, ``>`` and ``/``)
-and the plotly.js bundle.
-"""
+"""The error report's content: every analysis of a predictions table the report shows,
+computed here and rendered by :mod:`ferviz.report` (offline: plotly.js inlined once, images
+as data URIs)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..analysis.compare import align
-from ..analysis.confusions import top_confusions
-from ..cache import atomic_path
-from ..errors import FervizError
-from ..labels import EMOTIONS
-from ..outputs import write_or_keep
-from ..viz.gallery import Gallery
+from ...analysis.compare import align
+from ...analysis.confusions import top_confusions
+from ...errors import FervizError
+from ...report import plotly_js, render
+from ...viz.gallery import Gallery
 from . import sections
 from .saliency import compute
 
 if TYPE_CHECKING:
-    from ..models.fermodel import FERModel
-
-TEMPLATE = "report.html.j2"
-
+    from ...models.fermodel import FERModel
 
 @dataclass(frozen=True)
 class Options:
@@ -144,50 +132,6 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
         "slices": sections.slices(df, options),
         "compare": (sections.comparison(df, compare, gallery, name, compare_name, options)
                     if compare is not None else None),
-        "plotly_js": sections.plotly_js(),
+        "plotly_js": plotly_js(),
     }
     return render(ctx)
-
-
-def render(ctx: Mapping[str, Any], template: str = TEMPLATE) -> str:
-    """Render a report template with autoescaping."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["pct"] = lambda v, d=1: "n/a" if _missing(v) else f"{v * 100:.{d}f}%"
-    env.filters["num"] = lambda v, d=3: "n/a" if _missing(v) else f"{v:.{d}f}"
-    return env.get_template(template).render(**ctx, emotions=EMOTIONS)
-
-
-def _missing(v: float | None) -> bool:
-    return v is None or math.isnan(v)
-
-
-def default_path(*parts: str, folder: str | os.PathLike = "reports") -> Path:
-    """``reports/<parts joined>.html``, with ``-2``, ``-3``... added rather than overwrite."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(p for p in parts if p)).strip("-.")
-    base = Path(folder) / (slug or "report")
-    path, n = base.with_name(f"{base.name}.html"), 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}.html")
-    return path
-
-
-def write_report(html: str, out: str | os.PathLike, force: bool = False) -> Path:
-    """Write the report atomically.
-
-    Raises:
-        FervizError: if ``out`` exists and ``force`` is not set, or the write fails (then the
-            report is kept under the cache and the message names it).
-    """
-    out = Path(out)
-    if out.exists() and not force:
-        raise FervizError(f"{out} exists; use --force to overwrite it")
-
-    def write(path: Path) -> None:
-        with atomic_path(path) as tmp:
-            tmp.write_text(html, encoding="utf-8")
-
-    return write_or_keep(out, write)

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import FervizError
-from ..labels import EMOTIONS
-from ..viz.thumbs import image_uri
+from ...errors import FervizError
+from ...labels import EMOTIONS
+from ...viz.thumbs import image_uri
 
 if TYPE_CHECKING:
-    from ..models.fermodel import FERModel
+    from ...models.fermodel import FERModel
 
 MAX_SIDE = 64  # overlays larger than this are shrunk to keep the report small
 
@@ -23,9 +23,9 @@ MAX_SIDE = 64  # overlays larger than this are shrunk to keep the report small
 def unavailable() -> str | None:
     """Why saliency cannot be computed here, or None when it can."""
     try:
-        from ..explain import explain  # noqa: F401
-        from ..explain.regions import class_table  # noqa: F401
-        from ..viz.overlays import overlay  # noqa: F401
+        from ...explain import explain  # noqa: F401
+        from ...explain.regions import class_table  # noqa: F401
+        from ...viz.overlays import overlay  # noqa: F401
     except ImportError as e:
         return f"saliency is unavailable in this installation ({e})"
     return None
@@ -67,7 +67,7 @@ def check_methods(methods: Sequence[str]) -> None:
         FervizError: for a name :mod:`ferviz.explain` does not know, listing those it does.
     """
     if methods and unavailable() is None:
-        from ..explain.registry import get_method
+        from ...explain.registry import get_method
 
         for method in methods:
             get_method(method)
@@ -94,10 +94,10 @@ def compute(model: FERModel | None, faces: np.ndarray | None, rows: Sequence[int
     reason = unavailable() if methods else "no saliency method was asked for"
     if reason or model is None or faces is None:
         return Saliency(note=reason or "saliency needs the model and the face images")
-    from ..explain import explain
-    from ..explain.face_masks import choose
-    from ..explain.regions import class_table
-    from ..viz.overlays import overlay
+    from ...explain import explain
+    from ...explain.face_masks import choose
+    from ...explain.regions import class_table
+    from ...viz.overlays import overlay
 
     check_methods(methods)
     rows = list(dict.fromkeys(int(r) for r in rows))
@@ -137,7 +137,7 @@ def _badges(out: Saliency, model: FERModel, faces: np.ndarray, check: bool) -> l
     """The trust badge of every method that made maps, added to the captions (a failed
     check turns each of the method's captions into a warning); why the checks could not
     run, if they could not."""
-    from ..explain.trust import badge, verdicts
+    from ...explain.trust import badge, verdicts
 
     try:
         found = verdicts(model, faces, list(out.trust), compute=check) if out.trust else {}

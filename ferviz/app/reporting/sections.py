@@ -8,42 +8,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from markupsafe import Markup
 
-from ..analysis import ambiguity as amb
-from ..analysis import calibration as cal
-from ..analysis import compare as cmp
-from ..analysis.confusions import cell, top_confusions
-from ..analysis.groups import default_cluster, intervals
-from ..analysis.metrics import class_report, confusion, labelled
-from ..analysis.metrics import summary as scores
-from ..analysis.slices import by_slice
-from ..labels import EMOTIONS
-from ..table import prob_columns
-from ..viz import figures
-from ..viz.gallery import Gallery
+from ...analysis import ambiguity as amb
+from ...analysis import calibration as cal
+from ...analysis import compare as cmp
+from ...analysis.confusions import cell, top_confusions
+from ...analysis.groups import default_cluster, intervals
+from ...analysis.metrics import class_report, confusion, labelled
+from ...analysis.metrics import summary as scores
+from ...analysis.slices import by_slice
+from ...labels import EMOTIONS
+from ...report import figure
+from ...table import prob_columns
+from ...viz import figures
+from ...viz.gallery import Gallery
 from .saliency import Saliency
 
 if TYPE_CHECKING:
     from .build import Options
-
-CONFIG = {"displaylogo": False, "responsive": True}
-
-
-def figure(fig, div_id: str) -> Markup:
-    """A figure's HTML without plotly.js (the page inlines it once)."""
-    import plotly.io as pio
-
-    return Markup(pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
-                              config=CONFIG))
-
-
-def plotly_js() -> Markup:
-    """The plotly.js bundle, inlined once in the page head."""
-    from plotly.offline import get_plotlyjs
-
-    return Markup(get_plotlyjs())
-
 
 def top_rows(df: pd.DataFrame, o: Options) -> dict[tuple[str, str], list[int]]:
     """Row numbers of the most confident errors of each top confusion."""
