@@ -51,11 +51,12 @@ def main() -> int:
     os.environ["FERVIZ_CACHE"] = tmp.name
 
     t0 = time.perf_counter()
+    from ferviz.app.reporting import Options, build_html
     from ferviz.data import open_data
     from ferviz.models import zoo
     from ferviz.models.load import load_model
     from ferviz.predict import predict
-    from ferviz.report import Options, build_html, write_report
+    from ferviz.report import write_report
 
     names = zoo.names()
     name, why = (args.model, "chosen") if args.model else \

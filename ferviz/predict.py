@@ -134,7 +134,9 @@ def table(records: Records, probs: np.ndarray) -> pd.DataFrame:
 
 
 def predict(model: FERModel, records: Records, tta: bool = False, batch_size: int = 512,
-            cache: bool = True, progress: bool | None = None) -> pd.DataFrame:
+            cache: bool = True, progress: bool | None = None,
+            on_batch: Callable[[int], None] | None = None,
+            cancelled: Callable[[], bool] | None = None) -> pd.DataFrame:
     """The predictions table of ``model`` on ``records``.
 
     Columns: id, split, source, label (true emotion or 'unknown'), FER+ ``votes_*`` and
@@ -142,14 +144,16 @@ def predict(model: FERModel, records: Records, tta: bool = False, batch_size: in
     (top-1 minus top-2), entropy (nats), correct.
 
     Cached under ``$FERVIZ_CACHE/predictions`` by weights hash + data hash + options, written
-    atomically.
+    atomically, and only once every face is predicted (``on_batch`` and ``cancelled`` as
+    :func:`predict_proba`'s).
     """
     if len(records) == 0:
         raise FervizError("no faces to predict")
     path = cache_path(model, records, tta)
     if cache and (df := read_table(path, len(records))) is not None:
         return df
-    df = table(records, predict_proba(model, records.images(), tta, batch_size, progress))
+    df = table(records, predict_proba(model, records.images(), tta, batch_size, progress,
+                                      on_batch=on_batch, cancelled=cancelled))
     if cache:
         save_table(df, path)
     return df

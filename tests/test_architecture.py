@@ -153,3 +153,18 @@ def test_pages_are_one_file_each_and_all_render(monkeypatch, tmp_path):
         at.run()
         assert not at.exception and not at.error, (page.key, at.exception, at.error)
         assert at.title[0].value == page.title
+
+
+VIEWS = {"cli", "dashboard", "report", "__main__"}
+COMPUTING = {"data", "models", "predict", "prediction_cache", "train", "recipe", "analysis",
+             "explain", "engine", "video"}
+DRAWING = {"ferviz.video.timeline", "ferviz.video.draw"}  # figures and boxes: rendering only
+
+
+def test_views_only_render():
+    """Views (the CLI, the HTML pages, the dashboard) reach the computing layers only
+    through the application layer: a number, a warning or a map a view shows is computed in
+    ``ferviz.app`` and formatted by the view, so every door shows the same one."""
+    reached = sorted(f"{m} -> {i}" for m, deps in GRAPH.items() if component(m) in VIEWS
+                     for i in deps if component(i) in COMPUTING and i not in DRAWING)
+    assert not reached

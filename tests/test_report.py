@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ferviz.app.reporting import Options, build_html
 from ferviz.errors import FervizError
 from ferviz.labels import EMOTIONS, FERPLUS_COLUMNS
-from ferviz.report import Options, build_html, default_path, write_report
+from ferviz.report import default_path, write_report
 
 EVIL = '<script>window.__pwned = 1</script>'
 EVIL_IMG = '"><img src=x onerror="window.__pwned = 2">'
@@ -127,7 +128,7 @@ def test_saliency_unavailable_is_said(synth_test, synth_model, monkeypatch):
 
 
 def test_saliency_overlays_and_region_table(synth_test, synth_model):
-    from ferviz.report.saliency import unavailable
+    from ferviz.app.reporting.saliency import unavailable
 
     if unavailable():
         pytest.skip(unavailable())
@@ -150,9 +151,9 @@ def test_saliency_overlays_and_region_table(synth_test, synth_model):
 def test_a_failing_method_is_named_and_the_rest_still_shown(synth_test, synth_model):
     from dataclasses import replace
 
+    from ferviz.app.reporting.saliency import unavailable
     from ferviz.models.fermodel import FERModel
     from ferviz.predict import predict
-    from ferviz.report.saliency import unavailable
 
     if unavailable():
         pytest.skip(unavailable())

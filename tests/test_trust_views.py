@@ -14,7 +14,7 @@ import re
 import pytest
 from conftest import ROOT
 
-from ferviz.report import Options, build_html
+from ferviz.app.reporting import Options, build_html
 
 FAILING = "eigencam"
 

@@ -52,8 +52,8 @@ def report(folder: Path, out: Path, force: bool = False, top: int = 6,
            per_cell: int = 8) -> Path:
     """Write the self-contained HTML report of a finished job; returns its path."""
     from ..outputs import check_output
-    from ..report.build import write_report
-    from ..report.job import job_html
+    from ..report import write_report
+    from .reporting.job import job_html
 
     if top < 0 or per_cell < 0:
         raise FervizError("--top and --per-cell must be at least 0")

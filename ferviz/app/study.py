@@ -121,20 +121,20 @@ class Study:
 
     def confusions(self, top: int | None = 10) -> pd.DataFrame:
         """The most frequent confusions (true, pred, count, rate), largest first."""
-        from ..analysis.confusions import top_confusions
+        from .questions import confusions
 
-        return top_confusions(self.table, top)
+        return confusions(self.table, top)
 
     def cell(self, true: str, pred: str, n: int | None = None) -> pd.DataFrame:
         """The faces labelled ``true`` and predicted ``pred``, most confident first."""
-        from ..analysis.confusions import cell
+        from .questions import cell
 
         return cell(self.table, true, pred, n)
 
     def ambiguous(self, n: int | None = None) -> pd.DataFrame:
         """The ambiguous faces (the report's and the dashboard's definition: the three
         likeliest emotions within 10 points), most ambiguous first."""
-        from ..analysis.ambiguity import ambiguous
+        from .questions import ambiguous
 
         a = ambiguous(self.table)
         return a if n is None else a.head(n)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import FervizError
 from ..outputs import check_output
@@ -30,11 +30,40 @@ def opened(ds: DataSpec) -> Records:
     return records
 
 
-def predictions(model: FERModel, records: Records, tta: bool = False) -> pd.DataFrame:
-    """The (cached) predictions table of a loaded model on records."""
+def predictions(model: FERModel, records: Records, tta: bool = False,
+                on_batch: Callable[[int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> pd.DataFrame:
+    """The (cached) predictions table of a loaded model on records: the one prediction path
+    of every view (``on_batch(done)`` follows it; ``cancelled()``, checked between batches,
+    stops it with :class:`ferviz.errors.Cancelled`, caching nothing)."""
     from ..predict import predict
 
-    return predict(model, records, tta=tta)
+    return predict(model, records, tta=tta, on_batch=on_batch, cancelled=cancelled,
+                   progress=False if on_batch else None)
+
+
+def predicted(model: FERModel, records: Records, tta: bool = False) -> bool:
+    """Whether the predictions table is already cached (no model work to wait for)."""
+    from ..predict import cache_path
+
+    return cache_path(model, records, tta).is_file()
+
+
+def seconds_per_face(model: FERModel, tta: bool = False) -> float:
+    """Measured: one pass over 256 faces in one batch, as the real run batches them (all 10
+    views with TTA: augmenting costs too), per face. (32 faces overestimated tenfold: a small
+    batch costs mostly overhead.)"""
+    import time
+
+    import numpy as np
+
+    from ..predict import predict_proba
+
+    x = np.zeros((256, 48, 48), np.uint8)
+    predict_proba(model, x[:32], tta, progress=False)  # warm up
+    t = time.perf_counter()
+    predict_proba(model, x, tta, progress=False)
+    return (time.perf_counter() - t) / len(x)
 
 
 def predict_to_file(ms: ModelSpec, ds: DataSpec, out: Path, tta: bool, force: bool) -> int:
@@ -164,8 +193,8 @@ def report(ms: ModelSpec, ds: DataSpec, out: Path | None, force: bool = False,
     """Build and write the self-contained HTML report; returns its path."""
     from ..analysis.groups import describe
     from ..data.source_landmarks import fit_records
-    from ..report import Options, build_html, default_path, write_report
-    from ..report.saliency import check_methods
+    from ..report import default_path, write_report
+    from .reporting import Options, build_html, check_methods
 
     if compare and compare_preds:
         raise FervizError("use --compare or --compare-preds, not both")
@@ -279,6 +308,21 @@ def checks(ms: ModelSpec, ds: DataSpec, n: int = 256, methods: list[str] | None 
                f"{THRESHOLD}; faithfulness = (insertion - deletion AUC) minus the same for a "
                "random pixel order")
     return table, heading
+
+
+def is_video(path: Path) -> bool:
+    """Whether a file given to ``saliency`` is a video (by its first bytes)."""
+    from ..video import is_video as sniffed
+
+    return sniffed(path)
+
+
+def convert(model: str, out: Path, force: bool = False, **options: Any) -> tuple[Any, float]:
+    """Copy a Keras model's weights into the registered network it matches layer for layer
+    (:func:`ferviz.models.convert.convert`): the new card and the largest output difference."""
+    from ..models.convert import convert as run
+
+    return run(model, out, force=force, **options)
 
 
 def saliency_video(video: Path, ms: ModelSpec | None, methods: list[str] | None,

@@ -39,19 +39,18 @@ def models(as_json: Json = False,
            ) -> None:
     """List the zoo models with their cards (or the registered architectures)."""
     if archs:
-        from ..models.registry import create_model, list_models
+        from ..app.catalog import archs as registered
 
-        for name in list_models():
-            _, card = create_model(name)
-            typer.echo(f"{name:18} {card.params:>11,} params  cam: {card.cam_layer:12} "
+        for card in registered():
+            typer.echo(f"{card.arch:18} {card.params:>11,} params  cam: {card.cam_layer:12} "
                        f"{card.source}")
         return
-    from ..models import zoo
+    from ..app.catalog import zoo_cards, zoo_table
 
     if markdown:
-        typer.echo(zoo.markdown_table())
+        typer.echo(zoo_table())
         return
-    cards = [zoo.card(n) for n in zoo.names()]
+    cards = zoo_cards()
     if as_json:
         typer.echo(json.dumps([c.to_dict() for c in cards], indent=1))
         return
@@ -225,10 +224,8 @@ def convert(model: Annotated[str, typer.Argument(help="Keras model file (.h5, .h
             = False, force: Force = False) -> None:
     """Copy a Keras model's weights into the registered network it matches layer for layer,
     so every fast path applies."""
-    from ..models.convert import convert as run
-
-    card, diff = run(model, out, force=force, preset=preset, trust=trust, normalize=normalize,
-                     labels=label_order)
+    card, diff = tasks.convert(model, out, force=force, preset=preset, trust=trust,
+                               normalize=normalize, labels=label_order)
     if card.info["assumed_at_conversion"]:
         typer.echo(f"note: {card.info['assumed_at_conversion']}", err=True)
     typer.echo(f"wrote {out}: {card.arch}, {card.params:,} parameters, outputs within "

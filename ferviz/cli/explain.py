@@ -64,9 +64,7 @@ def saliency(image: Annotated[Path, typer.Argument(help="A photo, a face crop or
     one overlay per method captioned with its off-face and region shares), an overview image
     with numbered boxes when there are several faces, and the top-3 emotions. A video (any
     file FFmpeg reads) gets an annotated video, a per-frame table, a timeline and a summary."""
-    from ..video import is_video
-
-    if is_video(image):
+    if tasks.is_video(image):
         v = tasks.saliency_video(image, model, method, regions, target, out, force,
                                  not no_detect, overlay, every, max_frames)
         typer.echo(json.dumps(v.summary, indent=1) if as_json else "\n".join(v.lines()))

@@ -102,20 +102,16 @@ def start(ms: ModelSpec, ds: DataSpec, tta: bool, seconds: float) -> Job:
 
 
 def _work(job: Job, model, records, tta: bool, lock: threading.RLock) -> None:
-    """The job's thread: the one prediction path (:func:`ferviz.predict.predict_proba`, as
-    ``ferviz evaluate`` runs it), Cancel checked between its batches; the table is written
+    """The job's thread: the one prediction path (:func:`ferviz.app.tasks.predictions`, as
+    ``ferviz evaluate`` runs it), Cancel checked between its batches; the table is cached
     only when every face is predicted."""
+    from ..app.tasks import predictions
     from ..errors import Cancelled
-    from ..predict import cache_path, predict_proba, table
-    from ..prediction_cache import save_table
 
     try:
-        faces = records.images()
         with lock:
-            probs = predict_proba(model, faces, tta, progress=False,
-                                  on_batch=lambda done: setattr(job, "done", done),
-                                  cancelled=job.stop.is_set)
-        save_table(table(records, probs), cache_path(model, records, tta))
+            predictions(model, records, tta, on_batch=lambda done: setattr(job, "done", done),
+                        cancelled=job.stop.is_set)
     except Cancelled:
         return
     except Exception as e:  # noqa: BLE001 (shown in the page: the session must not wait forever)

@@ -28,11 +28,9 @@ def warm_up() -> threading.Thread:
     seconds), so the first saliency panel is quick."""
     def work() -> None:
         time.sleep(2)  # let the first page draw first
-        import pytorch_grad_cam  # noqa: F401
+        from ..app.explaining import warm_up
 
-        import ferviz.explain.cam  # noqa: F401
-        import ferviz.explain.gradients  # noqa: F401
-        import ferviz.models.load  # noqa: F401
+        warm_up()
     thread = threading.Thread(target=work, name="ferviz-warm-up", daemon=True)
     thread.start()
     return thread
@@ -89,24 +87,17 @@ def predictions(ms: ModelSpec, ds: DataSpec, tta: bool) -> pd.DataFrame:
 
 def predicted(ms: ModelSpec, ds: DataSpec, tta: bool) -> bool:
     """Whether the predictions are already on disk (no model work to wait for)."""
-    from ..predict import cache_path
+    from ..app.tasks import predicted as cached
 
-    return cache_path(model(ms), records(ds), tta).is_file()
+    return cached(model(ms), records(ds), tta)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _seconds_per_face(ms: ModelSpec, stamp: str, tta: bool) -> float:
-    """Measured: one pass over 256 faces in one batch, as the real run batches them (all 10
-    views with TTA: augmenting costs too), per face. (32 faces overestimated tenfold: a small
-    batch costs mostly overhead.)"""
-    from ..predict import predict_proba
+    from ..app.tasks import seconds_per_face
 
-    x = np.zeros((256, 48, 48), np.uint8)
     with torch_lock():
-        predict_proba(model(ms), x[:32], tta, progress=False)  # warm up
-        t = time.perf_counter()
-        predict_proba(model(ms), x, tta, progress=False)
-    return (time.perf_counter() - t) / len(x)
+        return seconds_per_face(model(ms), tta)
 
 
 def estimate(ms: ModelSpec, n: int, tta: bool) -> float:
@@ -121,13 +112,9 @@ def scores(ms: ModelSpec, ds: DataSpec, tta: bool) -> dict[str, Any]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _scores(df: pd.DataFrame) -> dict[str, Any]:
-    from ..analysis.confusions import top_confusions
-    from ..analysis.groups import default_cluster, intervals
-    from ..analysis.metrics import class_report, confusion, summary
+    from ..app.questions import overview
 
-    return {"ci": intervals(df, default_cluster(df)), "summary": summary(df),
-            "report": class_report(df), "top": top_confusions(df), "counts": confusion(df),
-            "rates": confusion(df, normalize=True)}
+    return overview(df)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -155,17 +142,11 @@ def audit(ds: DataSpec, near: int):
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def face_saliency(ms: ModelSpec, ds: DataSpec, row: int, method: str, target: str):
-    """One face's map, region shares, title, evidence caption and whether the map must not be
-    read as facial evidence, for one method."""
-    from ..explain import explain
-    from ..explain.regions import region_shares
+    """One face's map for one method (:class:`ferviz.app.explaining.FaceMap`)."""
+    from ..app.explaining import face_map
 
-    face = faces(ds)[row:row + 1]
     with torch_lock():
-        maps = explain(model(ms), face, target=target, method=method, progress=False)
-    shares = region_shares(maps.maps).iloc[0].to_dict()
-    ev = maps.evidence()
-    return maps.maps[0], shares, maps.titles()[0], ev.caption(0), ev.warning(0)
+        return face_map(model(ms), faces(ds)[row:row + 1], method, target)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -188,29 +169,20 @@ def gallery_block(ms: ModelSpec, ds: DataSpec, tta: bool, rows: tuple[int, ...],
 
 def _overlays(ms: ModelSpec, ds: DataSpec, rows: tuple[int, ...], method: str) -> dict:
     """Saliency overlays (WEBP data URIs) of some rows for the gallery."""
-    from ..explain import explain
-    from ..viz.overlays import overlay
-    from ..viz.thumbs import image_uri
+    from ..app.explaining import overlays
 
-    some = faces(ds)[list(rows)]
-    if not len(some):
-        return {}
     with torch_lock():
-        maps = explain(model(ms), some, target="pred", method=method, progress=False)
-    return {r: [(method, image_uri(overlay(f, m, scale=2), "WEBP"))]
-            for r, f, m in zip(rows, some, maps.maps)}
+        return overlays(model(ms), faces(ds), rows, method)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def photo_results(ms: ModelSpec, path: str, detect: str, methods: tuple[str, ...],
                   target: str):
     """Faces of an uploaded photo, predicted and explained."""
-    from ..data.photos import read_photo
-    from ..explain.photo import explain_photo
+    from ..app.explaining import photo
 
-    found = read_photo(path, detect=detect)
     with torch_lock():
-        return explain_photo(found, model(ms), list(methods), target)
+        return photo(model(ms), path, detect, methods, target)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -219,16 +191,14 @@ def _video(ms: ModelSpec, path: str, stamps: tuple[str, str], overlay: str, ever
     import hashlib
     from pathlib import Path
 
+    from ..app.explaining import video as run
     from ..cache import cache_dir
-    from ..video.run import explain_video
 
     key = hashlib.blake2b(repr((ms, path, stamps, overlay, every)).encode(),
                           digest_size=12).hexdigest()
     out = cache_dir("video") / key / f"{Path(path).stem}.saliency.mp4"
     with torch_lock():
-        r = explain_video(path, model(ms), out, force=True, overlay=overlay or None,
-                          every=every, progress=False)
-    return r.summary, r.table
+        return run(model(ms), path, out, overlay, every)
 
 
 def video(ms: ModelSpec, path: str, overlay: str, every: int
@@ -242,11 +212,10 @@ def video(ms: ModelSpec, path: str, overlay: str, every: int
 @st.cache_data(show_spinner=False, max_entries=64)
 def _video_face(ms: ModelSpec, path: str, stamps: tuple[str, str], frame: int,
                 box: tuple[int, int, int, int], face_id: int, methods: tuple[str, ...]):
-    from ..explain.photo import explain_photo
-    from ..video.frames import face_records
+    from ..app.explaining import video_face as run
 
     with torch_lock():
-        return explain_photo(face_records(path, frame, box, face_id), model(ms), list(methods))
+        return run(model(ms), path, frame, box, face_id, methods)
 
 
 def video_face(ms: ModelSpec, path: str, frame: int, box: tuple[int, int, int, int],
@@ -261,27 +230,24 @@ def video_face(ms: ModelSpec, path: str, frame: int, box: tuple[int, int, int, i
 def frozen_faces(ms: ModelSpec, faces: np.ndarray, ids: tuple[str, ...],
                  methods: tuple[str, ...]):
     """Faces frozen from the live camera, predicted and explained (as a photo's faces)."""
-    from ..explain.photo import explain_photo
-    from ..video.frames import records_of
+    from ..app.explaining import frozen_faces as run
 
     with torch_lock():
-        return explain_photo(records_of(faces, ids), model(ms), list(methods))
+        return run(model(ms), faces, ids, methods)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _job(folder: str, stamp: str):
     from pathlib import Path
 
-    from ..analysis.parts import Parts
+    from ..app.questions import open_job
 
-    parts = Parts(Path(folder))
-    parts.summary  # read once: the summary is all the first charts need
-    return parts
+    return open_job(Path(folder))
 
 
 def job(folder):
     """A sharded job's output, opened lazily (re-read when its summary changes)."""
-    from ..analysis.parts import SUMMARY
+    from ..app.questions import job_summary_file
     from ..specs import file_stamp
 
-    return _job(str(folder), file_stamp(folder / SUMMARY))
+    return _job(str(folder), file_stamp(job_summary_file(folder)))

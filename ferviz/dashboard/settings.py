@@ -54,14 +54,14 @@ class Settings:
 
     def root_folders(self) -> tuple[Path, ...]:
         """Every folder the page may open files under (resolved)."""
+        from ..app.catalog import zoo_root
         from ..cache import cache_dir
-        from ..models import zoo
 
         given = [Path(r) for r in (self.roots or "").split(os.pathsep) if r] or [Path.cwd()]
         given += [Path(p).parent if Path(p).is_file() else Path(p)
                   for p in (self.data, self.ferplus, self.model)
                   if p and p != SYNTH and Path(p).exists()]
-        given += [cache_dir("uploads"), zoo.root()]
+        given += [cache_dir("uploads"), zoo_root()]
         return tuple(dict.fromkeys(p.resolve() for p in given))
 
     def allowed(self, path: str) -> Path:
@@ -198,11 +198,9 @@ def resolve_settings(argv: Sequence[str] = (), environ: Mapping[str, str] | None
 def default_model(data: str) -> tuple[str, str | None]:
     """The zoo model to open a data set with, and a note when it is a fallback: FER-Synth's
     own model for FER-Synth, else the zoo's most accurate FER2013 model."""
-    if data == SYNTH:
-        return "fer_synth_cnn", None
-    from ..explain.photo import default_model as best
+    from ..app.catalog import default_model as best
 
-    return best()
+    return best(synth=data == SYNTH)
 
 
 def default_split(kind: str, splits: Sequence[str]) -> str:

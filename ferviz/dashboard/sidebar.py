@@ -86,9 +86,9 @@ def split_spec(ds: DataSpec, kind: str, cfg: Settings) -> DataSpec:
 
 def model_spec(cfg: Settings, data: str) -> tuple[ModelSpec, str | None]:
     """Model widgets -> (spec, note about the default)."""
-    from ..models import zoo
+    from ..app.catalog import zoo_names
 
-    sb, names = st.sidebar, zoo.names()
+    sb, names = st.sidebar, zoo_names()
     fallback, note = default_model(data)
     start = get("model") or cfg.model or fallback
     choice = ui(sb.selectbox, "model_choice", "Model", [*names, FILE, UPLOAD],
@@ -125,11 +125,10 @@ def uploaded_checkpoint() -> str | None:
 def file_options(path: str, cfg: Settings) -> ModelSpec:
     """Architecture, card options and trust of a model file. Trust is a click at the page,
     naming the file; it never comes from or goes into a link."""
-    from ..models.card import OUTPUTS
-    from ..models.registry import list_models
+    from ..app.catalog import arch_names, outputs
 
     sb = st.sidebar
-    arch = ui(sb.selectbox, "arch", "Architecture (state dicts)", ["", *list_models()],
+    arch = ui(sb.selectbox, "arch", "Architecture (state dicts)", ["", *arch_names()],
               format_func=lambda a: a or "(from the file or its .json)")
     trust = sb.checkbox(f"Trust {cfg.shown(path)}: run code from it (TorchScript, unpickling a "
                         "whole model or a file.py architecture)", key=f"trust::{path}")
@@ -141,7 +140,7 @@ def file_options(path: str, cfg: Settings) -> ModelSpec:
         normalize = ui(st.text_input, "normalize",
                        "Normalize (0..1, -1..1, 0..255, imagenet or MEAN,STD)")
         order = ui(st.text_input, "order", "Label order (fer2013, ferplus or names)")
-        output = ui(st.selectbox, "output", "Output", ["", *OUTPUTS],
+        output = ui(st.selectbox, "output", "Output", ["", *outputs()],
                     format_func=lambda o: o or "card default")
         cam_layer = ui(st.text_input, "cam_layer",
                        "Grad-CAM layer (default: the last convolution with a spatial output)")

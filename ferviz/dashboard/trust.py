@@ -1,5 +1,5 @@
 """Trust badges for the pages that draw maps: the verdict of each method on the sidebar's
-model, checked on the sidebar's faces (:func:`ferviz.explain.trust.verdicts`). Cached
+model, checked on the sidebar's faces (:func:`ferviz.app.explaining.verdicts`). Cached
 verdicts show at once; the checks of the others run at once when short, else after a Run
 click (their time estimated from a measured forward pass); until then: "not checked"."""
 
@@ -20,27 +20,27 @@ N = 256  # faces checked (a seeded sample of the data set)
 
 def verdicts(ctx: Context, methods: Sequence[str]) -> dict[str, Any]:
     """Verdict per method (None: not checked), running the missing checks when allowed."""
-    from ..explain.trust import passes
-    from ..explain.trust import verdicts as checked
+    from ..app.explaining import check_passes
+    from ..app.explaining import verdicts as checked
 
     methods = list(dict.fromkeys(methods))
     if not methods:
         return {}
     with res.torch_lock():
-        got = checked(ctx.model, ctx.faces, methods, n=N, compute=False)
+        got = checked(ctx.model, ctx.faces, methods, N, compute=False)
     todo = [m for m in methods if m not in got]
     n = min(N, len(ctx.faces))
     if todo and clicked(f"trust:{ctx.ms}:{ctx.ds}:{','.join(todo)}",
-                        res.estimate(ctx.ms, passes(todo, n, min(64, n)), False),
+                        res.estimate(ctx.ms, check_passes(todo, n), False),
                         f"trust checks of {', '.join(todo)} on {n} faces"):
         with st.spinner(f"Checking {', '.join(todo)}…"), res.torch_lock():
-            got.update(checked(ctx.model, ctx.faces, todo, n=N))
+            got.update(checked(ctx.model, ctx.faces, todo, N))
     return {m: got.get(m) for m in methods}
 
 
 def badge_html(method: str, verdict: Any) -> str:
     """One badge as HTML (``data-trust`` carries its state for tests and styling)."""
-    from ..explain.trust import badge
+    from ..app.explaining import badge
 
     b = badge(verdict)
     colour = {"pass": "#1d5e20", "fail": "#b23b16", "unchecked": "#556"}[b["state"]]
@@ -51,7 +51,7 @@ def badge_html(method: str, verdict: Any) -> str:
 
 def show(found: dict[str, Any]) -> None:
     """The badges of some methods in one line, and a warning per method that failed."""
-    from ..explain.trust import badge
+    from ..app.explaining import badge
 
     if not found:
         return

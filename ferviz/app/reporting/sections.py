@@ -11,7 +11,6 @@ import pandas as pd
 
 from ...analysis import ambiguity as amb
 from ...analysis import calibration as cal
-from ...analysis import compare as cmp
 from ...analysis.confusions import cell, top_confusions
 from ...analysis.groups import default_cluster, intervals
 from ...analysis.metrics import class_report, confusion, labelled
@@ -22,6 +21,7 @@ from ...report import figure
 from ...table import prob_columns
 from ...viz import figures
 from ...viz.gallery import Gallery
+from ..questions import comparison as compared
 from .saliency import Saliency
 
 if TYPE_CHECKING:
@@ -197,8 +197,8 @@ def slices(df: pd.DataFrame, o: Options) -> list[dict[str, Any]]:
 def comparison(df: pd.DataFrame, other: pd.DataFrame, g: Gallery, name_a: str, name_b: str,
                o: Options) -> dict[str, Any]:
     """Deltas, McNemar's test and the disagreeing faces of two tables on the same faces."""
-    d = cmp.deltas(df, other)
-    every = cmp.disagreements(df, other)
+    c = compared(df, other)
+    d, every = c["deltas"], c["disagreements"]
     dis = every.head(o.disagreements)
     row_of = pd.Series(np.arange(len(df)), index=df["id"].to_numpy())
     probs_b = prob_columns("_b")
@@ -209,9 +209,9 @@ def comparison(df: pd.DataFrame, other: pd.DataFrame, g: Gallery, name_a: str, n
                             f"{name_b}: {r['pred_b']} ({r['confidence_b']:.0%})",
                             probs=[(name_b, b)]))
     return {"a": name_a, "b": name_b, "deltas": d.reset_index().to_dict("records"),
-            "mcnemar": cmp.mcnemar(df, other),
+            "mcnemar": c["mcnemar"],
             "n_disagree": len(every),
             "delta_fig": figure(figures.delta_bars(d, name_a, name_b), "fig-deltas"),
-            "matrix": figure(figures.disagreement_heatmap(cmp.disagreement(df, other),
+            "matrix": figure(figures.disagreement_heatmap(c["matrix"],
                                                           name_a, name_b), "fig-disagree"),
             "items": items}

@@ -13,19 +13,18 @@ from .confusion import face_links
 
 
 def render(ctx: Context) -> None:
-    from ...analysis import ambiguity as amb
+    from ...app import questions as q
     from ...viz import figures
 
     df = ctx.df
-    votes = amb.has_votes(df)
-    sorts = [k for k in amb.SORTS if votes or k != "human"]
+    votes = q.has_votes(df)
+    sorts = q.ambiguity_sorts(df)
     c = st.columns([2, 1, 1])
-    by = ui(c[0].selectbox, "sort", "Sort by", sorts, format_func=lambda k: amb.SORTS[k][0])
+    by = ui(c[0].selectbox, "sort", "Sort by", list(sorts), format_func=sorts.get)
     errors = ui(c[1].checkbox, "errors", "Errors only")
     n = ui(c[2].number_input, "n_amb", "Faces shown", min_value=4, max_value=200, step=4)
-    human = amb.human(df) if votes else None
-    table = amb.sort_by(df, by, human, errors)
-    st.caption(f"{len(amb.ambiguous(df)):,} faces are close calls (their 3 likeliest emotions "
+    table = q.ambiguous(df, by, errors)
+    st.caption(f"{q.close_calls(df):,} faces are close calls (their 3 likeliest emotions "
                "lie within 10 points); the table's column headers sort it too.")
     shown = table.head(int(n))
     st.html(res.gallery_block(ctx.ms, ctx.ds, ctx.tta, tuple(int(i) for i in shown.index), "",
@@ -34,11 +33,11 @@ def render(ctx: Context) -> None:
             *(["human_entropy", "agreement", "majority"] if votes else [])]
     st.dataframe(table.head(500)[cols], hide_index=True)
     if votes:
-        h = amb.human_vs_model(df)
+        h = q.human_agreement(df)
         st.markdown(f"Model vs human ambiguity: Spearman {h['spearman']:.3f} over "
                     f"{h['n']:,} faces with usable votes.")
         st.plotly_chart(figures.ambiguity_scatter(df["entropy"].to_numpy(),
-                                                  human["human_entropy"].to_numpy(),
+                                                  h["human_entropy"],
                                                   df["correct"].to_numpy()))
 
 

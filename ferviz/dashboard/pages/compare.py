@@ -20,10 +20,10 @@ NONE = "(choose a model)"
 
 def second_model(ctx: Context) -> tuple[ModelSpec, bool] | None:
     """The second model and whether it uses TTA, or None while none is chosen."""
-    from ...models import zoo
+    from ...app.catalog import zoo_names
 
     c = st.columns([2, 2, 1])
-    choice = ui(c[0].selectbox, "compare", "Second model", [NONE, *zoo.names(), FILE],
+    choice = ui(c[0].selectbox, "compare", "Second model", [NONE, *zoo_names(), FILE],
                 default=NONE)
     tta = ui(c[2].checkbox, "compare_tta", "TTA")
     if choice == NONE:
@@ -37,7 +37,7 @@ def second_model(ctx: Context) -> tuple[ModelSpec, bool] | None:
 
 
 def render(ctx: Context) -> None:
-    from ...analysis import compare as cmp
+    from ...app.questions import comparison
     from ...viz import figures
 
     try:
@@ -60,8 +60,8 @@ def render(ctx: Context) -> None:
         other = res.predictions(ms_b, ctx.ds, tta_b)
     name_a = f"{ctx.name}{' +TTA' if ctx.tta else ''}"
     name_b = f"{ms_b.name()}{' +TTA' if tta_b else ''}"
-    d = cmp.deltas(ctx.df, other)
-    test = cmp.mcnemar(ctx.df, other)
+    cmp = comparison(ctx.df, other)
+    d, test = cmp["deltas"], cmp["mcnemar"]
     k = st.columns(4)
     k[0].metric(f"Accuracy of {name_b}", f"{d.loc['accuracy', 'b']:.1%}",
                 f"{d.loc['accuracy', 'delta'] * 100:+.1f} points vs {name_a}")
@@ -70,9 +70,8 @@ def render(ctx: Context) -> None:
     k[3].metric("McNemar p", f"{test['pvalue']:.3g}")
     left, right = st.columns(2)
     left.plotly_chart(figures.delta_bars(d, name_a, name_b))
-    right.plotly_chart(figures.disagreement_heatmap(cmp.disagreement(ctx.df, other),
-                                                    name_a, name_b))
-    dis = cmp.disagreements(ctx.df, other)
+    right.plotly_chart(figures.disagreement_heatmap(cmp["matrix"], name_a, name_b))
+    dis = cmp["disagreements"]
     st.markdown(f"**{len(dis):,} faces the two models label differently** (most confident "
                 "disagreement first)")
     gallery(ctx, dis.head(24), name_b)

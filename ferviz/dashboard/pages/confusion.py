@@ -44,7 +44,7 @@ def face_links(ids: pd.Series) -> tuple[str, ...]:
 @st.fragment
 def view(ctx: Context) -> None:
     """The clickable matrix and the drill-down gallery of the selected cell."""
-    from ...analysis.confusions import cell
+    from ...app.questions import cell
     from ...viz import figures
 
     t = res.scores(ctx.ms, ctx.ds, ctx.tta)

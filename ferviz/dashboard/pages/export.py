@@ -7,7 +7,6 @@ import io
 import pandas as pd
 import streamlit as st
 
-from ...labels import EMOTIONS
 from ..page import Page
 from ..resources import torch_lock
 from ..sidebar import Context
@@ -23,10 +22,11 @@ def table_bytes(df: pd.DataFrame) -> bytes:
 
 def selection(df: pd.DataFrame, scope: str, cell: tuple) -> pd.DataFrame:
     """The rows of the selection: the split, its errors, or one confusion cell."""
-    from ...analysis.confusions import cell as cell_rows
+    from ...app.questions import cell as cell_rows
+    from ...app.questions import errors
 
     if scope == "errors":
-        return df[df["label"].isin(EMOTIONS) & ~df["correct"]]
+        return errors(df)
     if scope == "cell":
         return cell_rows(df, *cell)
     return df
@@ -48,10 +48,10 @@ def render(ctx: Context) -> None:
 
 def report(ctx: Context, sub: pd.DataFrame, stem: str) -> None:
     """Build the HTML report of the selection on request, then offer it."""
-    from ...explain import METHODS
-    from ...report import Options, build_html
+    from ...app.catalog import methods as registered
+    from ...app.reporting import Options, build_html
 
-    methods = st.multiselect("Saliency in the report's galleries", list(METHODS),
+    methods = st.multiselect("Saliency in the report's galleries", registered(),
                              key="report_methods")
     key = (ctx.ms, ctx.ds, ctx.tta, stem, tuple(methods), len(sub))
     if st.button("Build the HTML report", key="build_report") and len(sub):

@@ -20,17 +20,13 @@ from ..state import get, sync_url, ui
 def default_sample(df: pd.DataFrame) -> str:
     """The face the inspector opens on: the drill-down cell's first, else the most confident
     error, else the first face."""
-    from ...analysis.confusions import cell
+    from ...app.questions import first_face
 
-    rows = cell(df, get("true"), get("pred"), 1)
-    if len(rows):
-        return str(rows["id"].iloc[0])
-    wrong = df[~df["correct"]].sort_values("confidence", ascending=False)
-    return str((wrong if len(wrong) else df)["id"].iloc[0])
+    return first_face(df, get("true"), get("pred"))
 
 
 def render(ctx: Context) -> None:
-    from ...analysis import ambiguity as amb
+    from ...app.questions import vote_shares
     from ...table import PROBS, VOTES
     from ...viz.html import face_uri
     from ...viz.thumbs import prob_bars
@@ -49,8 +45,8 @@ def render(ctx: Context) -> None:
                 f'<b>{escape(str(r["pred"]))}</b> ({float(r["confidence"]):.1%})</p>'
                 f'<p>model</p><img src="{prob_bars(r[PROBS].to_numpy(float), true=true)}" '
                 'alt="probabilities" style="width:240px">')
-        if amb.has_votes(df):
-            dist = amb.vote_distribution(df.iloc[[row]])[0]
+        dist = vote_shares(df, row)
+        if dist is not None:
             st.html(f'<p>FER+ votes</p><img src="{prob_bars(dist, true=true)}" '
                     'alt="votes" style="width:240px">')
             st.dataframe(r[VOTES].rename("votes").to_frame())
@@ -61,12 +57,11 @@ def render(ctx: Context) -> None:
 @st.fragment
 def saliency_view(ctx: Context, row: int, pred: str) -> None:
     """Saliency maps of one face side by side, target selectable (lazy, cached)."""
-    from ...explain import METHODS
-    from ...explain.regions import area_shares
-    from ...explain.trust import badge
+    from ...app.catalog import methods as registered
+    from ...app.explaining import badge, region_areas
     from ...viz.html import saliency_html
 
-    names = list(METHODS)
+    names = registered()
     c = st.columns([2, 1, 1])
     methods = ui(c[0].multiselect, "methods", "Methods", names)
     target = ui(c[1].selectbox, "target", "Explain", ["pred", *EMOTIONS],
@@ -90,7 +85,7 @@ def saliency_view(ctx: Context, row: int, pred: str) -> None:
         notes.append((warn or b["warning"], f"{title}: " + "; ".join([*caption, b["text"]])))
     if panels:
         trust.show(found)
-        st.html(saliency_html(ctx.faces[row], panels, area_shares()))
+        st.html(saliency_html(ctx.faces[row], panels, region_areas()))
         for warn, text in notes:
             (st.warning if warn else st.caption)(text)
         st.caption("Under each map: the largest shares of attribution per face region, and "

@@ -17,8 +17,7 @@ GALLERY = 12  # faces (with maps) shown of the selected cell
 
 
 def render(cfg: Settings) -> None:
-    from ...analysis.counts import per_class_counts, summary_counts
-    from ...analysis.parts import TRUTH
+    from ...app.questions import job_scores
     from ...viz import figures
 
     typed = ui(st.text_input, "job", "Job folder (written by ferviz predict --engine … -o "
@@ -34,36 +33,36 @@ def render(cfg: Settings) -> None:
         return
     m = parts.manifest
     split = ui(st.selectbox, "job_split", "Split", ["", *summary.confusion],
-               format_func=lambda s: s or "all splits")
-    counts = summary.counts(split or None)
-    scores = summary_counts(counts)
+               format_func=lambda s: s or "held-out splits pooled")
+    j = job_scores(parts, split or None)
+    counts, scores = j["counts"], j["summary"]
     st.caption(f"**{m['job']['model']['model']}** on `{cfg.shown(m['job']['data']['data'])}` "
                f"· {summary.rows:,} faces in {m['shards']} parts · {m['engine']} engine"
-               + (f" · maps: {', '.join(parts.methods)}" if parts.methods else ""))
+               + (f" · maps: {', '.join(parts.methods)}" if parts.methods else "")
+               + ("" if split else f" · scores pooled over {', '.join(j['splits'])}"))
     k = st.columns(4)
     k[0].metric("Faces", f"{int(counts.to_numpy().sum()):,}")
     k[1].metric("Labelled", f"{scores['n']:,}")
     k[2].metric("Accuracy", "-" if not scores["n"] else f"{scores['accuracy']:.1%}")
     k[3].metric("Macro-F1", "-" if not scores["n"] else f"{scores['macro_f1']:.3f}")
-    known, rates = summary.rates(split or None)
     left, right = st.columns([3, 2])
-    left.plotly_chart(figures.confusion_heatmap(known, rates, "Confusion matrix "
+    left.plotly_chart(figures.confusion_heatmap(j["known"], j["rates"], "Confusion matrix "
                                                 "(row-normalised)"), key="job_cm")
-    right.plotly_chart(figures.f1_bars(per_class_counts(counts)), key="job_f1")
-    st.plotly_chart(figures.confidence_histogram(summary.histogram(split or None)),
+    right.plotly_chart(figures.f1_bars(j["per_class"]), key="job_f1")
+    st.plotly_chart(figures.confidence_histogram(j["histogram"]),
                     key="job_conf")
-    if counts.loc[TRUTH[-1]].sum():
-        st.caption(f"{int(counts.loc[TRUTH[-1]].sum()):,} faces have no label (not scored).")
+    if j["unlabelled"]:
+        st.caption(f"{j['unlabelled']:,} faces have no label (not scored).")
     for method in parts.methods:
         table = summary.region_table(method) * 100
         flagged = summary.regions[method]["flagged"]
         st.markdown(f"**{method}: mean share of attribution per region (%), by predicted "
                     f"class** · {flagged:,} maps flagged (off-face, blank, class-agnostic…)")
         st.dataframe(table.style.format("{:.1f}"))
-    drill(parts, split or None)
+    drill(parts, j["splits"])
 
 
-def drill(parts, split: str | None) -> None:
+def drill(parts, split: list[str]) -> None:
     """One confusion cell: its most confident faces, read from the parts holding them."""
     c = st.columns(2)
     true = ui(c[0].selectbox, "job_true", "True", list(EMOTIONS))

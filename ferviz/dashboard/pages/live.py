@@ -62,11 +62,11 @@ def served() -> bool:
 
 def session_analyser(ctx: Context):
     """This session's analyser for the sidebar's model (a new one when the model changes)."""
-    from ...video.live import LiveAnalyser
+    from ...app.explaining import live_analyser
 
     kept = st.session_state.get("live_analyser")
     if kept is None or kept[0] != ctx.ms:
-        kept = (ctx.ms, LiveAnalyser(res.model(ctx.ms), res.torch_lock()))
+        kept = (ctx.ms, live_analyser(res.model(ctx.ms), res.torch_lock()))
         st.session_state["live_analyser"] = kept
     return kept[1]
 
@@ -95,7 +95,7 @@ def show_frozen(ctx: Context, frame: Any) -> None:
     """The frozen frame, annotated, and each face's prediction and saliency panel."""
     import numpy as np
 
-    from ...explain import METHODS
+    from ...app.catalog import methods as registered
     from ...video.draw import annotate
     from .try_it import show_faces
 
@@ -104,7 +104,7 @@ def show_frozen(ctx: Context, frame: Any) -> None:
     if not frame.faces:
         st.info("No face was followed on the frozen frame.")
         return
-    methods = ui(st.multiselect, "live_methods", "Methods", list(METHODS))
+    methods = ui(st.multiselect, "live_methods", "Methods", registered())
     faces = np.stack([f.face for f in frame.faces])
     ids = tuple(f"live@{frame.index}#face{f.id}" for f in frame.faces)
     with st.spinner("Explaining the faces…"):

@@ -6,17 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ...labels import EMOTIONS
 from .. import resources as res
 from ..page import Page
 from ..sidebar import Context
 from ..state import ui
 
-SLICES = ("subject", "sequence", "split", "source")
-
 
 def render(ctx: Context) -> None:
-    from ...analysis.groups import describe
     from ...viz import figures
 
     df, t = ctx.df, res.scores(ctx.ms, ctx.ds, ctx.tta)
@@ -26,13 +22,13 @@ def render(ctx: Context) -> None:
         return
     (acc, lo, hi), (_, f1_lo, f1_hi) = ci["accuracy"], ci["macro_f1"]
     c = st.columns(4)
-    c[0].metric("Accuracy", f"{acc:.1%}", help=describe(ci))
+    c[0].metric("Accuracy", f"{acc:.1%}", help=t["ci_text"])
     c[0].caption(f"95% CI {lo:.1%} – {hi:.1%}")
     c[1].metric("Macro-F1", f"{s['macro_f1']:.3f}")
     c[1].caption(f"95% CI {f1_lo:.3f} – {f1_hi:.3f}")
     c[2].metric("Weighted F1", f"{s['weighted_f1']:.3f}")
     c[3].metric("Labelled faces", f"{s['n']:,}")
-    st.caption(describe(ci).split(" (", 1)[1].rstrip(")").capitalize() + ".")
+    st.caption(t["ci_text"].split(" (", 1)[1].rstrip(")").capitalize() + ".")
     contempt = res.records(ctx.ds).contempt
     if contempt is not None and contempt.total:
         st.caption(contempt.text())
@@ -40,9 +36,7 @@ def render(ctx: Context) -> None:
     with left:
         st.plotly_chart(figures.f1_bars(t["report"]), key="f1_chart")
     with right:
-        balance = pd.DataFrame({"true": df["label"].value_counts(),
-                                "predicted": df["pred"].value_counts()}).reindex(EMOTIONS)
-        st.plotly_chart(figures.class_balance(balance.fillna(0)), key="balance_chart")
+        st.plotly_chart(figures.class_balance(t["balance"]), key="balance_chart")
     slices(df)
     st.markdown("**Top confusions** — open them on the *Confusion matrix* page")
     st.dataframe(t["top"], hide_index=True,
@@ -54,10 +48,10 @@ def render(ctx: Context) -> None:
 
 def slices(df: pd.DataFrame) -> None:
     """Metrics per subject, sequence, split or source, when the table has several."""
-    from ...analysis.slices import by_slice
+    from ...app.questions import by_slice, slice_columns
     from ...viz import figures
 
-    columns = [c for c in SLICES if c in df.columns and df[c].nunique() > 1]
+    columns = slice_columns(df)
     if not columns:
         return
     by = ui(st.selectbox, "by", "Metrics by", columns)

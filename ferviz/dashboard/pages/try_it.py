@@ -17,8 +17,8 @@ PHOTO_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff", "gif"]
 
 
 def render(ctx: Context) -> None:
+    from ...app.catalog import methods as registered
     from ...cache import cache_dir
-    from ...explain import METHODS
     from ..uploads import check_upload_size, upload_path
 
     limit = st.get_option("server.maxUploadSize")
@@ -27,7 +27,7 @@ def render(ctx: Context) -> None:
     whole = ui(c[1].checkbox, "whole", "The image is one face (no detection)")
     camera = c[1].toggle("Use the camera", key="camera_on")
     shot = st.camera_input("Take a photo", key="camera") if camera else None
-    methods = ui(st.multiselect, "try_methods", "Methods", list(METHODS))
+    methods = ui(st.multiselect, "try_methods", "Methods", registered())
     image = shot or upload
     if image is None:
         st.info("Upload a photo or take one with the camera.")

@@ -22,7 +22,7 @@ VIDEO_TYPES = ["mp4", "m4v", "mov", "avi", "mkv", "webm", "mpg", "mpeg", "ts", "
 
 
 def render(ctx: Context) -> None:
-    from ...explain import METHODS
+    from ...app.catalog import methods as registered
 
     limit = st.get_option("server.maxUploadSize")
     c = st.columns(2)
@@ -30,7 +30,7 @@ def render(ctx: Context) -> None:
                                 key="video_upload")
     typed = ui(c[1].text_input, "video_path", "…or a video on the server (under the roots)")
     o = st.columns(2)
-    overlay = ui(o[0].selectbox, "overlay", "Saliency drawn over the faces", ["", *METHODS],
+    overlay = ui(o[0].selectbox, "overlay", "Saliency drawn over the faces", ["", *registered()],
                  format_func=lambda m: m or "(none)")
     every = ui(o[1].number_input, "every", "…on every Nth frame", min_value=1, max_value=1000)
     try:
@@ -68,7 +68,7 @@ def video_path(ctx: Context, upload: Any, typed: str, limit: float) -> Path | No
 def show(ctx: Context, path: Path, summary: dict[str, Any], table: pd.DataFrame) -> None:
     """Summary, frame scrubber with the annotated frame, timeline, and the faces of the
     frame with their saliency on request."""
-    from ...video.source import read_frame
+    from ...app.explaining import video_frame as read_frame
     from ...video.timeline import timeline_figure
 
     faces = summary["faces"]
@@ -109,10 +109,10 @@ def show(ctx: Context, path: Path, summary: dict[str, Any], table: pd.DataFrame)
 
 def explain_face(ctx: Context, path: Path, frame: int, row: pd.Series) -> None:
     """The saliency panel of one face of the frame (as the Try it page shows a photo's)."""
-    from ...explain import METHODS
+    from ...app.catalog import methods as registered
     from .try_it import show_faces
 
-    methods = ui(st.multiselect, "video_methods", "Methods", list(METHODS))
+    methods = ui(st.multiselect, "video_methods", "Methods", registered())
     box = tuple(int(row[k]) for k in ("x", "y", "w", "h"))
     with st.spinner("Explaining the face…"):
         faces = res.video_face(ctx.ms, str(path), frame, box, int(row["face"]),

@@ -9,11 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.counts import per_class_counts, summary_counts
-from ..analysis.parts import Parts
-from ..labels import EMOTIONS
-from ..viz import figures
-from .render import JOB, figure, plotly_js, render
+from ...analysis.counts import per_class_counts, summary_counts
+from ...analysis.parts import Parts
+from ...labels import EMOTIONS
+from ...report.render import JOB, figure, plotly_js, render
+from ...viz import figures
 
 
 def top_cells(counts: pd.DataFrame, k: int) -> list[tuple[str, str, int]]:
@@ -50,9 +50,9 @@ def job_html(folder: Path, top: int = 6, per_cell: int = 8) -> str:
 
 def _cell(parts: Parts, true: str, pred: str, n: int, per_cell: int,
           splits: list[str]) -> dict[str, Any]:
-    from ..viz.html import face_uri
-    from ..viz.overlays import overlay
-    from ..viz.thumbs import png_uri
+    from ...viz.html import face_uri
+    from ...viz.overlays import overlay
+    from ...viz.thumbs import png_uri
 
     rows = parts.cell(true, pred, limit=per_cell, split=splits)
     faces, maps = [], {}
