@@ -61,6 +61,83 @@ def test_every_door_gives_the_same_answer(folder, run, tmp_path):
     assert [(c["true"], c["pred"], c["count"]) for c in embedded["top_confusions"]] == \
         list(zip(top["true"], top["pred"], top["count"]))
     assert embedded["notes"] == cli["warnings"]
+    assert embedded["ambiguous"] == study.ambiguous(24)["id"].astype(str).tolist()
+
+
+def _embedded(html: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="ferviz-scores">'
+                                r"(.*?)</script>", html, re.S).group(1))
+
+
+def test_the_dashboard_shows_the_same_answer(folder, run, monkeypatch, tmp_path_factory):
+    """The dashboard (AppTest) on the same folder: the Overview's accuracy, macro-F1 and
+    intervals, its warnings, and the Ambiguous page's faces are the command line's and the
+    Python API's."""
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    import ferviz
+    from ferviz.dashboard import settings as dset
+
+    monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))
+    for var in (*dset.ENV.values(), "FERVIZ_SETTINGS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(ROOT / "tests")
+    monkeypatch.setenv("FERVIZ_DATA", folder)
+    cli = json.loads(run("evaluate", "-m", MODEL, "-d", folder, "--json").stdout)
+
+    def page(name: str, **params: str):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+        at.query_params.update({"model": MODEL, "page": name, **params})
+        at = at.run()
+        assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+        return at
+
+    at = page("overview")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Accuracy"] == f"{cli['accuracy']:.1%}"
+    assert metrics["Macro-F1"] == f"{cli['macro_f1']:.3f}"
+    (_, lo, hi), (_, f1_lo, f1_hi) = cli["intervals"]["accuracy"], cli["intervals"]["macro_f1"]
+    captions = [c.value for c in at.caption]
+    assert f"95% CI {lo:.1%} – {hi:.1%}" in captions
+    assert f"95% CI {f1_lo:.3f} – {f1_hi:.3f}" in captions
+    assert [w.value for w in at.warning] == [w.removeprefix("warning: ")
+                                             for w in cli["warnings"]]
+
+    study = ferviz.Study(MODEL, folder)
+    for by in ("close", "entropy"):  # the default definition, and one by name
+        at = page("ambiguous", sort=by)
+        shown = re.findall(r'class="fv-face" data-id="([^"]+)"',
+                           "\n".join(h.proto.body for h in at.get("html")))
+        assert shown == study.ambiguous(24, by)["id"].astype(str).tolist()
+    assert shown  # entropy orders every face
+
+
+def test_job_report_gives_the_same_answer(folder, run, tmp_path):
+    """A sharded job over the same folder: job-report's scores, per-class table and top
+    confusions are ``evaluate``'s (the job holds one split, so nothing is pooled away)."""
+    cli = json.loads(run("evaluate", "-m", MODEL, "-d", folder, "--json").stdout)
+    job = tmp_path / "job"
+    r = run("predict", "-m", MODEL, "-d", folder, "--engine", "local", "-o", job)
+    assert r.returncode == 0, r.stderr
+    r = run("job-report", job, "-o", tmp_path / "job.html")
+    assert r.returncode == 0, r.stderr
+    embedded = _embedded((tmp_path / "job.html").read_text())
+    assert {k: embedded[k] for k in ("n", "macro_f1_seen")} == \
+        {k: cli[k] for k in ("n", "macro_f1_seen")}
+    assert embedded["accuracy"] == pytest.approx(cli["accuracy"], abs=1e-12)
+    assert embedded["macro_f1"] == pytest.approx(cli["macro_f1"], abs=1e-12)
+    for emotion, row in cli["per_class"].items():
+        assert embedded["per_class"][emotion] == pytest.approx(row)
+    top = ferviz_confusions(folder)
+    assert [(c["true"], c["pred"], c["count"]) for c in embedded["top_confusions"]] == top[:6]
+
+
+def ferviz_confusions(folder: str) -> list[tuple[str, str, int]]:
+    import ferviz
+
+    top = ferviz.Study(MODEL, folder).confusions()
+    return list(zip(top["true"], top["pred"], map(int, top["count"])))
 
 
 def test_import_ferviz_loads_no_torch_and_pins_its_names():

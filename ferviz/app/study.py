@@ -131,12 +131,13 @@ class Study:
 
         return cell(self.table, true, pred, n)
 
-    def ambiguous(self, n: int | None = None) -> pd.DataFrame:
-        """The ambiguous faces (the report's and the dashboard's definition: the three
-        likeliest emotions within 10 points), most ambiguous first."""
+    def ambiguous(self, n: int | None = None, by: str = "close") -> pd.DataFrame:
+        """The ambiguous faces, most ambiguous first: by default the report's and the
+        dashboard's definition (the three likeliest emotions within 10 points); ``by``
+        "entropy", "margin" or "human" (FER+ vote entropy) orders every face instead."""
         from .questions import ambiguous
 
-        a = ambiguous(self.table)
+        a = ambiguous(self.table, by)
         return a if n is None else a.head(n)
 
     def explain(self, faces: Any = None, method: str = "gradcam", target: str = "pred",

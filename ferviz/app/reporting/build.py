@@ -112,17 +112,18 @@ def build_html(df: pd.DataFrame, faces: np.ndarray | None = None, *,
                   options.trust, fit)
     gallery = Gallery.of(df, faces, sal.overlays, name)
     summary = sections.summary(df, options)
+    ambiguity = sections.ambiguity(df, gallery, options)
     ctx = {
         "title": title or f"{name} error report",
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
         "summary": summary,
         "notes": list(notes),
         "scores_json": sections.scores_json(df, summary, top_confusions(df, options.top_k),
-                                            list(notes)),
+                                            list(notes), ambiguity["ids"]),
         "model_card": sections.card_rows(model_card),
         "data_card": sections.data_rows(df, data_info),
         "errors": sections.errors(df, gallery, tops, options),
-        "ambiguity": sections.ambiguity(df, gallery, options),
+        "ambiguity": ambiguity,
         "human": (sections.human_section(df, gallery, options) if gallery.human is not None
                   else None),
         "calibration": sections.calibration(df, options),

@@ -31,9 +31,11 @@ def job_html(folder: Path, top: int = 6, per_cell: int = 8) -> str:
     counts = s.counts(scored)
     known, rates = s.rates(scored)
     splits = [{"name": k, **summary_counts(s.counts(k))} for k in s.confusion]
+    overall = summary_counts(counts)
+    top_cells_ = top_cells(counts, top)
     ctx: dict[str, Any] = {
         "title": f"{m['job']['model']['model']} on {m['job']['data']['data']}",
-        "job": m, "rows": s.rows, "splits": splits, "overall": summary_counts(counts),
+        "job": m, "rows": s.rows, "splits": splits, "overall": overall,
         "scored": scored,
         "cm": figure(figures.confusion_heatmap(known, rates, "Confusion matrix "
                                                "(row-normalised)"), "cm"),
@@ -41,8 +43,11 @@ def job_html(folder: Path, top: int = 6, per_cell: int = 8) -> str:
         "confidence": figure(figures.confidence_histogram(s.histogram(scored)), "confidence"),
         "regions": [{"method": k, "flagged": s.regions[k]["flagged"],
                      "table": (s.region_table(k) * 100).round(1)} for k in parts.methods],
-        "cells": [_cell(parts, t, p, n, per_cell, scored)
-                  for t, p, n in top_cells(counts, top)],
+        "cells": [_cell(parts, t, p, n, per_cell, scored) for t, p, n in top_cells_],
+        "scores_json": {**overall, "splits": scored,
+                        "per_class": per_class_counts(counts).to_dict(orient="index"),
+                        "top_confusions": [{"true": t, "pred": p, "count": n}
+                                           for t, p, n in top_cells_]},
         "plotly_js": plotly_js(),
     }
     return render(ctx, JOB)

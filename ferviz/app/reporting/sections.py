@@ -51,7 +51,7 @@ def summary(df: pd.DataFrame, o: Options) -> dict[str, Any]:
 
 
 def scores_json(df: pd.DataFrame, summary: dict[str, Any], top: pd.DataFrame,
-                notes: list[str]) -> dict[str, Any]:
+                notes: list[str], ambiguous: list[str]) -> dict[str, Any]:
     """The numbers the report shows, as the JSON it embeds (``#ferviz-scores``)."""
     pc = class_report(df).drop(index=["macro avg", "weighted avg"])
     return {"n": summary["n"], "accuracy": summary["accuracy"],
@@ -60,7 +60,8 @@ def scores_json(df: pd.DataFrame, summary: dict[str, Any], top: pd.DataFrame,
                           "macro_f1": [summary["f1_low"], summary["f1_high"]],
                           "over": summary["over"]},
             "per_class": json.loads(pc.to_json(orient="index")),
-            "top_confusions": json.loads(top.to_json(orient="records")), "notes": notes}
+            "top_confusions": json.loads(top.to_json(orient="records")), "notes": notes,
+            "ambiguous": ambiguous}
 
 
 def card_rows(card: Mapping[str, Any] | None) -> list[tuple[str, str]]:
@@ -124,7 +125,7 @@ def ambiguity(df: pd.DataFrame, g: Gallery, o: Options) -> dict[str, Any]:
     a = amb.ambiguous(df, o.k, o.spread)
     la = labelled(a)
     shown = a.head(o.ambiguous)
-    return {"n": len(a), "k": o.k, "spread": o.spread,
+    return {"n": len(a), "k": o.k, "spread": o.spread, "ids": [str(i) for i in shown["id"]],
             "error_rate": float((la["label"] != la["pred"]).mean()) if len(la) else float("nan"),
             "items": g.items(list(shown.index), list(shown["close"]))}
 
