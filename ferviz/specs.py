@@ -40,8 +40,10 @@ class DataSpec:
         labels: ``fer2013``, ``ferplus-majority`` or ``ferplus-dist``.
         ferplus: FER+ votes file (``fer2013new.csv``) or None.
         contempt: ``merge``, ``drop`` or ``keep`` (None: the source's default).
-        groups, group_regex: subject / sequence columns from a csv or a regex over face ids
-            (known naming schemes such as CK+ and JAFFE are parsed without them).
+        groups: a csv of group columns (face id or file name, then e.g. ``subject``).
+        group_regex: a regex with named groups read from face ids, e.g.
+            ``(?P<subject>S\\d+)_`` (known naming schemes such as CK+ and JAFFE are parsed
+            without ``groups`` or ``group_regex``).
         one_per_sequence: keep one frame per sequence.
         confine: skip an image folder's links that lead outside it (the dashboard's roots).
     """
@@ -120,7 +122,13 @@ class ModelSpec:
         model: zoo name or model file.
         arch: architecture of a state dict: registered name or ``file.py:ClassName``.
         trust: allow running code from the file (unpickling a whole model).
-        input_size, channels, normalize, label_order, output: card overrides.
+        input_size: card override: the input side, e.g. 64.
+        channels: card override: input channels, 1 or 3.
+        normalize: card override: ``0..1``, ``-1..1``, ``0..255``, ``imagenet`` or
+            ``MEAN,STD``.
+        label_order: card override: the output order, ``fer2013``, ``ferplus`` or
+            comma-separated names.
+        output: card override: ``logits``, ``probs``, ``log_probs`` or ``sigmoid``.
         cam_layer: the Grad-CAM target layer (default: the card's, else the last convolution
             with a spatial output).
         preset: named preprocessing and label order of a Keras project
@@ -139,7 +147,7 @@ class ModelSpec:
     cam_layer: str | None = None
 
     def options(self) -> dict[str, Any]:
-        """The card overrides that are set, as :func:`ferviz.models.load.load_model` takes them."""
+        """The card overrides that are set, as ``ferviz.models.load.load_model`` takes them."""
         names = {"label_order": "labels"}
         skip = {"model", "arch", "trust", "preset"}
         return {names.get(f.name, f.name): getattr(self, f.name) for f in fields(self)

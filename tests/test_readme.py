@@ -2,7 +2,8 @@
 repository (its tracked and unignored files, beside ``../shared``) and exits 0 (with the
 test session's cache: parsed FER2013 is not parsed again). Install lines are left out (they
 need the network); ``ferviz dashboard`` lines must
-start a server that answers, and stop cleanly on SIGTERM."""
+start a server that answers, and stop cleanly on SIGTERM. Its Python blocks run too, in order,
+as a notebook would run them."""
 
 from __future__ import annotations
 
@@ -52,6 +53,16 @@ def fresh_copy(tmp: Path) -> Path:
     if (ROOT.parent / "shared").is_dir():
         os.symlink((ROOT.parent / "shared").resolve(), tmp / "shared")
     return copy
+
+
+def test_python_blocks_run(tmp_path, monkeypatch):
+    """The README's ```python blocks run, in order, in one namespace (as a notebook would)."""
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT / "README.md").read_text()
+    namespace: dict = {}
+    for block in re.findall(r"```python\n(.*?)```", text, re.DOTALL):
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+    assert len(namespace["faces"]) == 5 and "net" in namespace
 
 
 def test_blocks_are_found():

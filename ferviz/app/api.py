@@ -49,7 +49,7 @@ def predict(model: Any, data: str = "synth", split: str | None = None, tta: bool
 
 def evaluate(model: Any, data: str = "synth", split: str | None = None, by: str | None = None,
              tta: bool = False, **options: Any) -> Evaluation:
-    """What ``ferviz evaluate`` shows (see :meth:`Study.evaluate`)."""
+    """What ``ferviz evaluate`` shows ([`Study.evaluate`][ferviz.app.study.Study.evaluate])."""
     return Study(model, data, split, tta=tta, **options).evaluate(by)
 
 

@@ -31,7 +31,8 @@ class Explained:
 
     Attributes:
         faces: N x 48 x 48 uint8.
-        maps: the :class:`~ferviz.explain.core.SaliencyMaps` (``maps.maps``: N x H x W).
+        maps: the ``SaliencyMaps`` of ``ferviz.explain.core`` (``maps.maps``: N x H x W,
+            ``maps.method``, ``maps.targets``).
         ids: the faces' ids (for captions).
     """
 
@@ -43,6 +44,7 @@ class Explained:
         return len(self.faces)
 
     def captions(self) -> list[str]:
+        """One caption per face: its id, the method and the emotion explained."""
         from ..labels import EMOTIONS
 
         names = [EMOTIONS[int(t)] for t in self.maps.targets]

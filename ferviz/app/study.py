@@ -51,10 +51,10 @@ class Study:
     explanations, computed once and the same as every other view shows.
 
     Args:
-        model: zoo name, model file, :class:`~ferviz.specs.ModelSpec`, a loaded
+        model: zoo name, model file, [`ModelSpec`][ferviz.specs.ModelSpec], a loaded
             ``FERModel`` or a plain ``nn.Module``.
         data: ``synth``, a FER2013 csv, an image folder, a photo, or a
-            :class:`~ferviz.specs.DataSpec`.
+            [`DataSpec`][ferviz.specs.DataSpec].
         split: the split to score (e.g. ``PrivateTest``); None: all faces.
         tta: test-time augmentation.
         **options: model card options for a file or a module (``arch``, ``trust``,
@@ -142,9 +142,10 @@ class Study:
 
     def explain(self, faces: Any = None, method: str = "gradcam", target: str = "pred",
                 **options: Any) -> Explained:
-        """Maps of ``method`` on some faces: row positions or ids of :attr:`table`, or a
-        table slice such as :meth:`cell`'s (default: the first 8 faces). Shows itself as a
-        gallery in a notebook; ``.plot()`` gives a plotly figure."""
+        """Maps of ``method`` on some faces: row positions or ids of
+        [`table`][ferviz.app.study.Study.table], or a table slice such as
+        [`cell`][ferviz.app.study.Study.cell]'s (default: the first 8 faces). Shows itself as
+        a gallery in a notebook; ``.plot()`` gives a plotly figure."""
         from ..explain.core import explain
 
         idx = self._rows(faces)

@@ -80,7 +80,23 @@ def predict_to_file(ms: ModelSpec, ds: DataSpec, out: Path, tta: bool, force: bo
 
 @dataclass
 class Evaluation:
-    """What ``ferviz evaluate`` shows."""
+    """What ``ferviz evaluate`` shows. Shows itself as HTML in a notebook.
+
+    Attributes:
+        model: the model's display name.
+        data: the data set's display name (with the split).
+        n: the number of faces scored.
+        scores: ``accuracy``, ``macro_f1`` (over the classes present in the truth),
+            ``macro_f1_seen`` (scikit-learn's average: the classes in the truth or the
+            predictions), ``weighted_f1`` and ``n``.
+        per_class: precision, recall, F1 and support per emotion.
+        confusion: the confusion matrix (rows: true emotion, columns: predicted).
+        notes: what was assumed or noticed (no split given, a file's preprocessing, ...).
+        warnings: domain and leak warnings.
+        lines: the text printed under the scores (the 95% intervals among them).
+        extra: JSON-ready details: ``intervals``, ``contempt``, ``by`` (the per-group table)
+            and ``leak``.
+    """
 
     model: str
     data: str
