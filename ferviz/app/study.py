@@ -92,7 +92,7 @@ class Study:
     @cached_property
     def records(self) -> Records:
         """The faces of the data set's split (decoded)."""
-        from .tasks import opened
+        from .predicting import opened
 
         return opened(self.data)
 
@@ -104,7 +104,7 @@ class Study:
     @cached_property
     def table(self) -> pd.DataFrame:
         """The predictions table (one row per face; cached on disk as every view's is)."""
-        from .tasks import predictions
+        from .predicting import predictions
 
         return predictions(self.model, self.records, self.tta)
 

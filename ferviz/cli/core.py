@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..app import tasks, training
+from ..app import predicting, tasks, training
 from ..dashboard.settings import usage
 from ..errors import FervizError
 from ..specs import DataSpec, ModelSpec
@@ -81,7 +81,7 @@ def predict(model: ModelSpec, data: DataSpec, out: Out, tta: Tta = False,
                         workers=workers, gpus=gpus, shard_size=shard_size, force=force)
         typer.echo("\n".join(sharded.lines(r)))
         return
-    n = tasks.predict_to_file(model, data, out, tta, force)
+    n = predicting.predict_to_file(model, data, out, tta, force)
     typer.echo(f"wrote {n} predictions to {out}")
 
 

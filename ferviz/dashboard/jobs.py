@@ -102,10 +102,10 @@ def start(ms: ModelSpec, ds: DataSpec, tta: bool, seconds: float) -> Job:
 
 
 def _work(job: Job, model, records, tta: bool, lock: threading.RLock) -> None:
-    """The job's thread: the one prediction path (:func:`ferviz.app.tasks.predictions`, as
+    """The job's thread: the one prediction path (:func:`ferviz.app.predicting.predictions`, as
     ``ferviz evaluate`` runs it), Cancel checked between its batches; the table is cached
     only when every face is predicted."""
-    from ..app.tasks import predictions
+    from ..app.predicting import predictions
     from ..errors import Cancelled
 
     try:

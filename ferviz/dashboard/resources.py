@@ -73,7 +73,7 @@ def model(ms: ModelSpec):
 @st.cache_data(show_spinner=False, max_entries=16, persist="disk")
 def _predictions(ms: ModelSpec, ds: DataSpec, tta: bool, stamps: tuple[str, str]
                  ) -> pd.DataFrame:
-    from ..app.tasks import predictions as run
+    from ..app.predicting import predictions as run
 
     with torch_lock():
         return run(model(ms), records(ds), tta)
@@ -87,14 +87,14 @@ def predictions(ms: ModelSpec, ds: DataSpec, tta: bool) -> pd.DataFrame:
 
 def predicted(ms: ModelSpec, ds: DataSpec, tta: bool) -> bool:
     """Whether the predictions are already on disk (no model work to wait for)."""
-    from ..app.tasks import predicted as cached
+    from ..app.predicting import predicted as cached
 
     return cached(model(ms), records(ds), tta)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _seconds_per_face(ms: ModelSpec, stamp: str, tta: bool) -> float:
-    from ..app.tasks import seconds_per_face
+    from ..app.predicting import seconds_per_face
 
     with torch_lock():
         return seconds_per_face(model(ms), tta)
