@@ -16,6 +16,7 @@ from .errors import Cancelled, FervizError
 from .labels import EMOTIONS, label_name
 from .models.fermodel import FERModel
 from .models.layout import fastest, placed
+from .models.threads import threads
 from .prediction_cache import read_table, save_table, table_path
 from .progress import progress as bar
 from .table import PROBS, entropy
@@ -80,7 +81,7 @@ def predict_proba(model: FERModel, faces: np.ndarray, tta: bool = False,
     model.eval()
     bad = 0
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), threads():
             if layout is None:
                 layout = fastest(model, device) if len(faces) >= LAYOUT_MIN \
                     else torch.contiguous_format

@@ -16,6 +16,7 @@ from torch import nn
 
 from ..errors import FervizError
 from ..labels import EMOTIONS, canonical, label_index
+from ..models.threads import threads
 from ..predict import to_tensor
 from .evidence import Evidence
 from .registry import Method, get_method
@@ -265,7 +266,7 @@ def explain(model: nn.Module, images: Any, target: Target = "pred",
     dev = torch.device(device) if device else \
         torch.device("cuda" if torch.cuda.is_available() else "cpu")
     x = to_tensor(faces)
-    with prepared(model, dev):
+    with prepared(model, dev), threads():
         x = x.to(dev)
         targets, contrast = resolve_targets(model, x, target, labels, lazy=spec.predicts)
         if contrast is not None and spec.class_agnostic:

@@ -125,14 +125,10 @@ def analyse(frames: Iterable[tuple[int, float, np.ndarray]], model: Any, fps: fl
 def few_threads() -> Iterator[None]:
     """Torch with :data:`TORCH_THREADS` threads inside the block (one face per forward pass
     gains nothing from more, and on a busy machine they wait on each other)."""
-    import torch
+    from ..models.threads import threads
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(TORCH_THREADS)
-    try:
+    with threads(TORCH_THREADS):
         yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def follow(model: Any, find: FaceFinder, tracker: Tracker, index: int, seconds: float,
