@@ -140,3 +140,43 @@ def test_checks_report_and_jobs_take_every_format(corpus, run, tmp_path, fmt):
     plain = pd.read_parquet(tmp_path / "p.parquet")
     probs = [c for c in plain.columns if c.startswith("p_")]
     np.testing.assert_allclose(job[probs].to_numpy(), plain[probs].to_numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "scripted"])
+def test_the_dashboard_opens_every_user_model(corpus, fmt, monkeypatch, tmp_path_factory):
+    """The dashboard (AppTest) on each user model as a file under its roots, the card
+    options and (for TorchScript) the trust box set in the sidebar: the Overview's accuracy
+    is a plain forward's, and the inspector draws Grad-CAM and occlusion maps, without an
+    error or a traceback."""
+    import user_nets
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    from ferviz.dashboard import settings as dset
+    from ferviz.data import open_data
+
+    monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))
+    for var in (*dset.ENV.values(), "FERVIZ_SETTINGS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(ROOT / "tests")
+    records = open_data("synth", split="test")
+    for name, (size, channels) in user_nets.NETS.items():
+        path = corpus[name, fmt][0]
+        monkeypatch.setenv("FERVIZ_ROOTS", str(Path(path).parent))
+        acc = (_plain(name, records.images()).argmax(1) == records.labels).mean()
+        for page in ("overview", "inspector"):
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            at.query_params.update({"page": page, "model": path, "input_size": str(size),
+                                    "channels": str(channels),
+                                    "methods": "gradcam,occlusion"})
+            at = at.run()
+            if fmt == "scripted":
+                at = at.sidebar.checkbox(key=f"trust::{path}").check().run()
+            problems = [e.value for e in (*at.exception, *at.error)]
+            assert not problems, (name, page, problems)
+            if page == "overview":
+                metrics = {m.label: m.value for m in at.metric}
+                assert metrics["Accuracy"] == f"{acc:.1%}", name
+            else:
+                body = "\n".join(h.proto.body for h in at.get("html"))
+                assert body.count("<img") >= 3, name  # the face and a map per method

@@ -126,12 +126,23 @@ def frozen_faces(model: FERModel, faces: np.ndarray, ids: Sequence[str],
 
 
 def verdicts(model: FERModel, faces: np.ndarray, methods: Sequence[str], n: int,
-             compute: bool = True) -> dict[str, Any]:
+             compute: bool = True) -> tuple[dict[str, Any], list[str]]:
     """The trust verdicts of ``methods`` on a seeded sample of ``n`` faces (``compute``
-    false: only those cached already)."""
+    false: only those cached already), and why the checks of a method could not run (say,
+    a CAM method on a TorchScript model): the other methods are still checked."""
+    from ..errors import FervizError
     from ..explain.trust import verdicts as checked
 
-    return checked(model, faces, list(methods), n=n, compute=compute)
+    try:
+        return checked(model, faces, list(methods), n=n, compute=compute), []
+    except FervizError:
+        found, why = {}, []
+        for method in methods:  # one by one: which method cannot be checked
+            try:
+                found.update(checked(model, faces, [method], n=n, compute=compute))
+            except FervizError as e:
+                why.append(f"{method}: the trust checks could not run ({e})")
+        return found, why
 
 
 def check_passes(methods: Sequence[str], n: int) -> int:

@@ -27,14 +27,19 @@ def verdicts(ctx: Context, methods: Sequence[str]) -> dict[str, Any]:
     if not methods:
         return {}
     with res.torch_lock():
-        got = checked(ctx.model, ctx.faces, methods, N, compute=False)
-    todo = [m for m in methods if m not in got]
+        got, why = checked(ctx.model, ctx.faces, methods, N, compute=False)
+    failed = {line.split(":", 1)[0] for line in why}
+    todo = [m for m in methods if m not in got and m not in failed]
     n = min(N, len(ctx.faces))
     if todo and clicked(f"trust:{ctx.ms}:{ctx.ds}:{','.join(todo)}",
                         res.estimate(ctx.ms, check_passes(todo, n), False),
                         f"trust checks of {', '.join(todo)} on {n} faces"):
         with st.spinner(f"Checking {', '.join(todo)}…"), res.torch_lock():
-            got.update(checked(ctx.model, ctx.faces, todo, N))
+            more, later = checked(ctx.model, ctx.faces, todo, N)
+        got.update(more)
+        why += later
+    for line in why:
+        st.warning(line)
     return {m: got.get(m) for m in methods}
 
 
