@@ -4,7 +4,9 @@ downloaded; tests needing the real FER2013 in ../shared/data skip when it is abs
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -67,6 +69,32 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+SERVING = "You can now view your Streamlit app"  # printed once the server accepts sessions
+
+
+def wait_until_serving(proc: subprocess.Popen, timeout: float = 120) -> tuple[bool, list[str]]:
+    """Read a Streamlit server's output (``proc`` started with ``stdout=PIPE, text=True``)
+    until the line it prints once it accepts sessions: no polling, no sleep. Its lines go on
+    being read (a full pipe would block the server).
+
+    Returns whether it said so (False when the process ended first or printed nothing like it
+    in ``timeout`` seconds: a guard against a hang, not a wait for the server) and the lines
+    read so far.
+    """
+    lines: list[str] = []
+    said = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+            if SERVING in line:
+                said.set()
+        said.set()  # the output ended: the process is going
+
+    threading.Thread(target=read, daemon=True).start()
+    return said.wait(timeout) and any(SERVING in line for line in lines), lines
 
 
 @pytest.fixture

@@ -9,13 +9,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ARTIFACTS, ROOT, browser_test
+from conftest import ARTIFACTS, ROOT, browser_test, wait_until_serving
 
 WAIT_MS = 90_000
 
@@ -29,29 +28,25 @@ def free_port() -> int:
 
 
 def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` with its own ferviz and Streamlit caches; waits for health."""
+    """``streamlit run app.py`` with its own ferviz and Streamlit caches; returns once the
+    server says it accepts sessions (no polling) and its health check answers."""
     port = free_port()
     env = {**os.environ, "FERVIZ_CACHE": os.environ["FERVIZ_CACHE"], "HOME": str(tmp)}
     for var in ("FERVIZ_DATA", "FERVIZ_MODEL", "FERVIZ_SPLIT", "FERVIZ_SETTINGS"):
         env.pop(var, None)
-    log = open(tmp / "server.log", "w")  # noqa: SIM115 (closed with the process)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            return proc, url
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
+    serving, lines = wait_until_serving(proc)
+    if serving:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=30) as r:
+            if r.status == 200:
+                return proc, url
     proc.kill()
-    raise RuntimeError(f"streamlit did not start: {(tmp / 'server.log').read_text()[-2000:]}")
+    raise RuntimeError(f"streamlit did not start: {''.join(lines)[-2000:]}")
 
 
 @pytest.fixture(scope="module")

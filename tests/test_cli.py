@@ -9,6 +9,8 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import wait_until_serving
+from fault_nets import faulty_model, fired
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -68,8 +70,8 @@ def test_bad_input_is_one_message_and_exit_2(tmp_path, args, message):
 
 def console(*args: str, **kw) -> subprocess.CompletedProcess:
     """The installed ``ferviz`` console script (what users run; CliRunner skips main())."""
-    return subprocess.run(["ferviz", *args], capture_output=True, text=True, timeout=300,
-                          env=os.environ.copy(), **kw)
+    kw.setdefault("env", os.environ.copy())
+    return subprocess.run(["ferviz", *args], capture_output=True, text=True, timeout=300, **kw)
 
 
 @pytest.mark.parametrize("args, says", [
@@ -95,19 +97,52 @@ def test_version():
 
 
 def test_ctrl_c_stops_predict_with_130_and_writes_nothing(tmp_path):
-    import signal
-    import time
+    """Promise: Ctrl-C during ``predict`` ends it with ``interrupted``, exit 130, no
+    traceback, and neither the output nor the predictions cache gets a table (whole or
+    partial). The interruption is injected: the model sends SIGINT to its own process in
+    its 2nd batch of 512 faces (of 1,500), mid-work on any machine."""
+    model = tmp_path / "model"
+    out, cache = tmp_path / "p.parquet", tmp_path / "cache"
+    r = console("predict", *faulty_model(model, faces=512, call=2, action="interrupt"),
+                "-d", "synth:1500", "-o", str(out),
+                env={**os.environ, "FERVIZ_CACHE": str(cache)})  # nothing cached: it works
+    assert fired(model), "the model was not interrupted"
+    assert r.returncode == 130 and r.stderr.strip().endswith("interrupted"), r.stderr
+    assert "Traceback" not in r.stderr and not out.exists()
+    assert list(tmp_path.glob("*.parquet*")) == list(tmp_path.glob(".*")) == []
+    assert not [p for p in (cache / "predictions").rglob("*") if p.is_file()]
 
-    out = tmp_path / "p.parquet"
-    env = {**os.environ, "FERVIZ_CACHE": str(tmp_path / "cache")}  # nothing cached: it works
-    p = subprocess.Popen(["ferviz", "predict", "-m", "fer_synth_cnn", "-d", "synth", "--tta",
-                          "-o", str(out)], stderr=subprocess.PIPE, text=True, env=env)
-    time.sleep(6)  # past start-up, into the work
-    assert p.poll() is None, p.stderr.read()
-    p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=60)
-    assert p.returncode == 130 and err.strip().endswith("interrupted"), err
-    assert "Traceback" not in err and list(tmp_path.glob("*.parquet*")) == []
+
+def test_ctrl_c_keeps_the_finished_shards_and_the_rerun_completes_them(tmp_path):
+    """Promise: Ctrl-C during a sharded ``predict`` keeps the shards finished before it and
+    nothing of the one running; running the command again computes only the rest, and the
+    table is a clean run's. The model sends SIGINT to its own process in shard 3 of 5 (the
+    local engine runs them in order), so exactly shards 0 and 1 are kept."""
+    from ferviz.analysis.parts import part_name
+    from ferviz.engine import Job, run_job
+    from ferviz.specs import DataSpec, ModelSpec
+
+    model, out = tmp_path / "model", tmp_path / "job"
+    cmd = ["predict", *faulty_model(model, faces=100, call=3, action="interrupt"),
+           "-d", "synth:500", "--engine", "local", "--shard-size", "100", "-o", str(out)]
+    first = console(*cmd)
+    assert fired(model), "the model was not interrupted"
+    assert first.returncode == 130 and first.stderr.strip().endswith("interrupted")
+    assert "Traceback" not in first.stderr
+    kept = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("part-*")}
+    assert sorted(kept) == [part_name(0), part_name(1)] and not list(out.glob(".*"))
+    again = console(*cmd)  # the model faults once only
+    assert again.returncode == 0, again.stderr
+    assert "3 shards computed, 2 kept" in again.stdout
+    for name, stat in kept.items():  # the finished shards were not computed again
+        p = out / name
+        assert (p.stat().st_ino, p.stat().st_mtime_ns) == stat
+    _, weights, _, arch = faulty_model(tmp_path / "clean", faces=100, call=3, action=None)
+    run_job(Job(ModelSpec(weights, arch=arch), DataSpec("synth:500"), shard_size=100),
+            tmp_path / "clean-job")
+    pd.testing.assert_frame_equal(pd.read_parquet(out).sort_values("row"),
+                                  pd.read_parquet(tmp_path / "clean-job").sort_values("row"),
+                                  check_exact=True)
 
 
 def test_existing_outputs_need_force(tmp_path):
@@ -134,8 +169,9 @@ def test_an_unwritable_output_folder_fails_before_any_work(tmp_path):
 
 
 def test_dashboard_command_serves_the_packaged_app(tmp_path):
+    """Promise: ``ferviz dashboard`` serves the packaged app (its health check answers once
+    the server says it accepts sessions) and the server goes with the command."""
     import socket
-    import time
     import urllib.request
 
     with socket.socket() as s:
@@ -146,16 +182,10 @@ def test_dashboard_command_serves_the_packaged_app(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          cwd=tmp_path)
     try:
-        for _ in range(120):
-            time.sleep(0.5)
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health") as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert p.poll() is None, p.stdout.read()
-        else:
-            pytest.fail("the dashboard did not answer within 60 s")
+        serving, lines = wait_until_serving(p)
+        assert serving, "".join(lines)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health") as r:
+            assert r.status == 200
     finally:
         p.terminate()
         p.wait(timeout=30)

@@ -206,11 +206,27 @@ def test_a_damaged_checkpoint_names_the_remedy(tmp_path):
 
 
 def test_progress_is_quiet_off_a_terminal_and_on_request(monkeypatch):
+    """Promise: bars are drawn on a terminal only, and never when quiet is asked for (the
+    argument first, then FERVIZ_QUIET). stderr is set here to a real terminal (a pty) and to
+    a file, so the test does not depend on how pytest captures (passes with ``-s`` too)."""
+    import io
+    import os
+    import pty
+
     monkeypatch.delenv("FERVIZ_QUIET", raising=False)
     assert not is_quiet() and is_quiet(True)
-    monkeypatch.setenv("FERVIZ_QUIET", "1")
-    assert is_quiet() and not is_quiet(False)
-    assert progress(range(3), quiet=None).disable  # FERVIZ_QUIET
-    monkeypatch.setenv("FERVIZ_QUIET", "0")
-    assert progress(range(3)).disable  # pytest's stderr is not a terminal
-    assert list(progress(range(3))) == [0, 1, 2]
+    leader, follower = pty.openpty()
+    with open(follower, "w") as terminal:
+        os.set_blocking(leader, False)  # nothing reads the terminal's other end
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert terminal.isatty() and not progress(range(3)).disable  # drawn on a terminal
+        assert progress(range(3), quiet=True).disable
+        monkeypatch.setenv("FERVIZ_QUIET", "1")
+        assert is_quiet() and not is_quiet(False)
+        assert progress(range(3), quiet=None).disable  # FERVIZ_QUIET
+        assert not progress(range(3), quiet=False).disable
+        monkeypatch.setenv("FERVIZ_QUIET", "0")
+        assert not progress(range(3)).disable
+        monkeypatch.setattr(sys, "stderr", io.StringIO())  # a file or a pipe
+        assert progress(range(3)).disable and list(progress(range(3))) == [0, 1, 2]
+    os.close(leader)

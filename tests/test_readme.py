@@ -2,8 +2,8 @@
 repository (its tracked and unignored files, beside ``../shared``) and exits 0 (with the
 test session's cache: parsed FER2013 is not parsed again). Install lines are left out (they
 need the network); ``ferviz dashboard`` lines must
-start a server that answers, and stop cleanly on SIGTERM. Its Python blocks run too, in order,
-as a notebook would run them."""
+start a server that answers once it says it serves, and stop cleanly on SIGTERM. Its Python
+blocks run too, in order, as a notebook would run them."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ import shutil
 import signal
 import subprocess
 import sysconfig
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import FER2013, ROOT
+from conftest import FER2013, ROOT, wait_until_serving
 from test_app_browser import free_port
 
 NETWORK = re.compile(r"^pip install ")  # needs the network: left out
@@ -72,31 +71,28 @@ def test_blocks_are_found():
 
 
 def serve(line: str, prelude: str, copy: Path, env: dict[str, str]) -> str | None:
-    """Start a dashboard line; why it failed, or None once it answered and stopped cleanly."""
+    """Start a dashboard line; why it failed, or None once it answered and stopped cleanly.
+    It is asked once it says it accepts sessions (no polling)."""
     port = free_port()
     env = {**env, "STREAMLIT_SERVER_PORT": str(port), "STREAMLIT_SERVER_HEADLESS": "true",
            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    log = copy.parent / f"server-{port}.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(["bash", "-c", f"{prelude}exec {line}"], cwd=copy, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
+    proc = subprocess.Popen(["bash", "-c", f"{prelude}exec {line}"], cwd=copy, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    answered, lines = wait_until_serving(proc)
+    try:
+        if answered:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=30)
+    except OSError:
         answered = False
-        while not answered and proc.poll() is None and time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-                answered = True
-            except OSError:
-                time.sleep(0.3)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = proc.wait()
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
     if not answered or code != 0:
-        return f"answered {answered}, exit {code}: {log.read_text()[-1500:]}"
+        return f"answered {answered}, exit {code}: {''.join(lines)[-1500:]}"
     return None
 
 

@@ -33,6 +33,13 @@ class Job:
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the job's thread has ended (table cached, failed or cancelled), at most
+        ``timeout`` seconds; whether it has."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+        return self.finished
+
 
 def _jobs() -> dict[str, Job]:
     return st.session_state.setdefault("fv_jobs", {})
