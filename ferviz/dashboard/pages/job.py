@@ -33,6 +33,8 @@ def render(cfg: Settings) -> None:
         st.error(f"Cannot open this job: {e}")
         return
     m = parts.manifest
+    if gaps := parts.gaps("this page"):
+        st.warning(f"{gaps}.")
     split = ui(st.selectbox, "job_split", "Split", ["", *summary.confusion],
                format_func=lambda s: s or "all splits")
     counts = summary.counts(split or None)
