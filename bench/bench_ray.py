@@ -94,6 +94,7 @@ def big_table(args, root: Path) -> None:
 
     from ferviz.analysis.parts import MANIFEST, SUMMARY, part_name, summarise
     from ferviz.data.records import Records
+    from ferviz.engine.job import Manifest
     from ferviz.labels import EMOTIONS
     from ferviz.predict import table
 
@@ -111,9 +112,10 @@ def big_table(args, root: Path) -> None:
         pq.write_table(pa.Table.from_pandas(df, preserve_index=False), folder / part_name(i))
     written = time.perf_counter() - start
     job = Job(ModelSpec("synthetic"), DataSpec("synthetic"), shard_size=shard)
-    (folder / MANIFEST).write_text(json.dumps({"job": job.to_dict(), "rows": args.rows,
-                                               "engine": "synthetic", "shards": i + 1}))
-    summary, t_sum = timed(lambda: summarise(folder))
+    manifest = Manifest(job, args.rows, "synthetic", "synthetic", "contiguous", "synthetic")
+    (folder / MANIFEST).write_text(json.dumps(manifest.to_dict()))
+    files = [folder / part_name(k) for k in range(i + 1)]
+    summary, t_sum = timed(lambda: summarise(files))
     (folder / SUMMARY).write_text(json.dumps(summary.to_dict()))
     os.environ["FERVIZ_ROOTS"] = str(root)
     app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"),

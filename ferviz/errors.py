@@ -9,6 +9,22 @@ class Cancelled(Exception):
     """Work stopped because the person asked (a Cancel button); nothing was kept."""
 
 
+def user_code_errors() -> tuple[type[BaseException], ...]:
+    """What code a user gave ferviz (an architecture file, a trusted pickle, a network's
+    forward) may raise that is reported as that code's failure: any Exception, SystemExit,
+    and KeyboardInterrupt where Ctrl-C does not raise it (the ``ferviz`` command routes Ctrl-C
+    to an exception of its own, so there a KeyboardInterrupt came from the code). Where Ctrl-C
+    raises KeyboardInterrupt (a notebook, a script), it is the person's and passes through.
+
+    Use as ``except user_code_errors() as e:``.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        return Exception, SystemExit
+    return Exception, SystemExit, KeyboardInterrupt
+
+
 def regular_file(path: object, what: str = "file") -> None:
     """Refuse a path that exists but is neither a regular file nor a folder (a fifo, a device
     such as /dev/zero, a socket): reading it would hang or never end.

@@ -12,7 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from .data.records import Records
-from .errors import Cancelled, FervizError
+from .errors import Cancelled, FervizError, user_code_errors
 from .labels import EMOTIONS, label_name
 from .models.fermodel import FERModel
 from .models.layout import fastest, placed
@@ -113,7 +113,7 @@ def _forward(model: FERModel, x: torch.Tensor, views: tuple, name: str, start: i
             p += F.softmax(model(augment(x, *view)), dim=1)
     except FervizError:
         raise
-    except (Exception, SystemExit) as e:  # the network is user code: report what it raised
+    except user_code_errors() as e:  # the network is user code: report what it raised
         raise FervizError(f"{name}: the model's forward pass failed on faces {start + 1}-"
                           f"{start + len(x)} of {total:,} ({type(e).__name__}: {e})") from e
     return p / len(views)

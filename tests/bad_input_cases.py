@@ -9,6 +9,7 @@ from bad_input_files import (
     EMPTY_PT,
     EV,
     GOOD,
+    JOB_ARGS,
     MD,
     NET,
     PR,
@@ -16,16 +17,27 @@ from bad_input_files import (
     TR,
     add,
     bomb,
+    edit,
     exits_on_unpickle,
     fer_csv,
     ferplus,
     fifo,
+    folder,
+    job,
     net,
+    other_columns,
     png,
+    put,
+    removed,
+    report_covers,
+    started_over,
     state_dict,
     torch_save,
+    truncated,
     zipped,
 )
+
+from ferviz.analysis.parts import MANIFEST, SUMMARY, part_name
 
 # ---------------------------------------------------------------- fer2013 csv
 for cmd in (EV, PR):
@@ -177,6 +189,14 @@ add("no class Net", UA, {"net.py": "x = 1\n", "w.pt": EMPTY_PT})
 add("construction failed: SystemExit", UA,
     {"net.py": "import sys\nclass Net:\n    def __init__(self):\n        sys.exit(1)\n",
      "w.pt": EMPTY_PT})
+# a KeyboardInterrupt raised by the user's code is its failure (a real Ctrl-C: exit 130)
+add("net.py: importing it failed: KeyboardInterrupt", UA,
+    {"net.py": "raise KeyboardInterrupt\n", "w.pt": EMPTY_PT})
+add("net.py: importing it failed: KeyboardInterrupt", UA,
+    {"net.py": "raise KeyboardInterrupt\n", "w.pt": EMPTY_PT}, process=True)
+add("construction failed: KeyboardInterrupt: stop", UA,
+    {"net.py": "class Net:\n    def __init__(self):\n        raise KeyboardInterrupt('stop')\n",
+     "w.pt": EMPTY_PT})
 add("builds a Net, not a torch nn.Module", UA, {"net.py": "class Net:\n    pass\n",
                                                  "w.pt": EMPTY_PT})
 add("no such file", f"{MD} {{d}}/w.pt --arch {{d}}/missing.py:Net", {"w.pt": EMPTY_PT})
@@ -274,9 +294,81 @@ add("name at least one method", "explain -m fer_synth_cnn -d synth:50 -o {d}/job
 add("no such file or folder", "explain -m fer_synth_cnn -d {d}/missing -o {d}/job -x gradcam")
 add("is not the output of a ferviz job", "job-report {d}/none -o {d}/r.html")
 add("is not the output of a ferviz job", "job-report {d} -o {d}/r.html")
-add("the job is not finished", "job-report {d}/job -o {d}/r.html",
-    {"job/_job.json": b'{"job": {"methods": []}}'})
 add("--top and --per-cell must be at least 0", "job-report {d} -o {d}/r.html --top -1")
+
+# damaged job folders: a copy of a finished job (the real engine's), then one file damaged;
+# job-report and a resumed run of the same job say which file and what is wrong
+REPORT = "job-report {d}/job -o {d}/r.html"
+RESUME = f"predict {JOB_ARGS} --engine local -o {{d}}/job"
+M, S, P1, P2 = MANIFEST, SUMMARY, part_name(1), part_name(2)
+for damage, what, process in [
+        (put(M, b"{half"), "_job.json is damaged: not JSON", False),
+        (put(M, b""), "_job.json is damaged: not JSON", False),
+        (put(M, "[1, 2]"), "_job.json is damaged: should be an object, not [1, 2]", False),
+        (edit(M, lambda d: d.pop("rows")), "_job.json is damaged: no 'rows'", False),
+        (edit(M, lambda d: d["job"].update(shard_size="ten")),
+         "job.shard_size should be a positive integer, not \"ten\"", False),
+        (edit(M, lambda d: d["job"].update(methods="gradcam")),
+         "job.methods should be a list, not \"gradcam\"", False),
+        (edit(M, lambda d: d.update(version=99)), "_job.json was written by a newer ferviz "
+         "(version 99", False),
+        (edit(M, lambda d: d.update(shards=7)), "7 shards of 100 cannot hold 250 rows", False),
+        (put(M, folder), "_job.json is a folder, not a job file", False),
+        (put(M, fifo), "_job.json: not a regular job file", True)]:
+    for cmd in (REPORT, RESUME):
+        add(what, cmd, {"job": job(damage)}, process=process)
+for damage, what, process in [
+        (put(S, b"\x00\xff"), "_summary.json is damaged: not JSON", False),
+        (put(S, "[]"), "_summary.json is damaged: should be an object, not []", False),
+        (edit(S, lambda d: d.pop("confusion")), "_summary.json is damaged: no 'confusion'",
+         False),
+        (edit(S, lambda d: d["confusion"]["test"].pop()),
+         "confusion.test should hold 8 values, not 7", False),
+        (edit(S, lambda d: d.update(rows="many")), "rows should be a count, not \"many\"",
+         False),
+        (edit(S, lambda d: d.update(version=2)), "_summary.json was written by a newer ferviz",
+         False),
+        (edit(S, lambda d: d.update(rows=999)), "999 rows, but the job has 250", False),
+        (put(S, folder), "_summary.json is a folder, not a job file", False),
+        (put(S, fifo), "_summary.json: not a regular job file", True)]:
+    add(what, REPORT, {"job": job(damage)}, process=process)
+for damage, what, process in [
+        (truncated(P1), "part-00001.parquet is damaged (not a readable parquet file", False),
+        (put(P1, b"PAR1" + bytes(range(256)) * 8), "part-00001.parquet is damaged (not a "
+         "readable parquet file", False),
+        (put(P1, folder), "part-00001.parquet is a folder, not a part file", False),
+        (put(P1, fifo), "part-00001.parquet: not a regular part file", True),
+        (lambda f: (f / P2).write_bytes((f / part_name(0)).read_bytes()),
+         "part-00002.parquet is damaged: 100 rows, but its shard has 50", False),
+        (put(P2, other_columns), "part-00002.parquet is damaged: no column 'row'", False)]:
+    for cmd in (REPORT, RESUME):
+        add(what, cmd, {"job": job(damage)}, process=process)
+add("the job is not finished", REPORT, {"job": job(removed(S))})
+add("none of the job's 3 part files is there", REPORT,
+    {"job": job(removed(part_name(0), P1, P2))})
+# parts missing from a finished job: a report of the rest that says what it leaves out
+add("warning: 1 of the job's 3 part files missing (part-00001.parquet): the report covers 150 "
+    "of its 250 faces", REPORT, {"job": job(removed(P1))}, ok=report_covers(150))
+add("(part-00002.parquet): the report covers 200 of its 250 faces", REPORT,
+    {"job": job(removed(P2))}, ok=report_covers(200))
+# --force starts a damaged job over (the manifest replaced last, atomically), and refuses to
+# remove folders and fifos it did not write
+add("", f"{RESUME} --force", {"job": job(put(M, b"{half"))}, ok=started_over)
+add("", f"{RESUME} --force", {"job": job(edit(M, lambda d: d.update(version=99)))},
+    ok=started_over)
+add("_job.json is a folder, not a file of a job; --force removes only files", f"{RESUME} --force",
+    {"job": job(put(M, folder))})
+add("part-00001.parquet is a folder, not a file of a job", f"{RESUME} --force",
+    {"job": job(put(P1, folder))})
+add("part-00001.parquet: not a regular file of a job", f"{RESUME} --force",
+    {"job": job(put(P1, fifo))}, process=True)
+# a Ray address nothing answers at fails at once, before the job folder is made
+add("cannot reach a Ray cluster at 127.0.0.1:1", f"{JOB} --engine ray --address 127.0.0.1:1",
+    process=True)
+add("cannot reach a Ray cluster at ray://127.0.0.1:1",
+    f"{JOB} --engine ray --address ray://127.0.0.1:1")
+add("--address host:port6379: not a Ray cluster address", f"{JOB} --engine ray --address "
+    "host:port6379")
 
 
 # ---------------------------------------------------------------- names and special files

@@ -7,13 +7,21 @@ In the arguments ``{d}`` is the case's own folder; a file's content is bytes, te
 function that writes the file at the path it is given. Cases run in-process through the
 command's entry point; ``process=True`` (a case that could block, such as a fifo) and a
 sample of the others run through the installed console script.
+
+A few cases are inputs that must work despite looking broken (a job with a part missing):
+``ok=check`` makes the case one that exits 0 with the expected text on stderr (a warning)
+and ``check(folder)`` returning None (else what is wrong with the result).
 """
 
 from __future__ import annotations
 
+import atexit
 import io
+import json
 import shlex
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 Content = bytes | str | Callable[[Path], None]
+Check = Callable[[Path], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -30,14 +39,15 @@ class Case:
     argv: tuple[str, ...]
     files: dict[str, Content] = field(default_factory=dict)
     process: bool = False
+    ok: Check | None = None
 
 
 CASES: list[Case] = []
 
 
 def add(expect: str, args: str, files: dict[str, Content] | None = None,
-        process: bool = False) -> None:
-    CASES.append(Case(expect, tuple(shlex.split(args)), files or {}, process))
+        process: bool = False, ok: Check | None = None) -> None:
+    CASES.append(Case(expect, tuple(shlex.split(args)), files or {}, process, ok))
 
 
 def fifo(path: Path) -> None:
@@ -144,3 +154,112 @@ EV = "evaluate -m fer_synth_cnn -d"
 PR = "predict -m fer_synth_cnn -o {d}/out.parquet -d"
 MD = "evaluate -d synth --split val -m"
 TR = "train --arch synth_cnn -o {d}/run"
+
+
+# ---------------------------------------------------------------- sharded job folders
+JOB_ROWS, JOB_SHARD = 250, 100  # three parts: 100, 100 and 50 faces
+JOB_ARGS = f"-m fer_synth_cnn -d synth:{JOB_ROWS} --shard-size {JOB_SHARD}"
+_FINISHED: list[Path] = []
+
+
+def finished_job() -> Path:
+    """A finished job folder written once by the real local engine (the cases copy it): the
+    job of ``ferviz predict JOB_ARGS --engine local``."""
+    if not _FINISHED:
+        from ferviz.app.sharded import run
+        from ferviz.specs import DataSpec, ModelSpec
+
+        root = Path(tempfile.mkdtemp(prefix="ferviz-corpus-job-"))
+        atexit.register(shutil.rmtree, root, True)
+        run(ModelSpec("fer_synth_cnn"), DataSpec(f"synth:{JOB_ROWS}"), root / "job",
+            shard_size=JOB_SHARD)
+        _FINISHED.append(root / "job")
+    return _FINISHED[0]
+
+
+def job(damage: Callable[[Path], None] | None = None) -> Callable[[Path], None]:
+    """A copy of the finished job at the case's path, then ``damage(folder)``."""
+    def write(path: Path) -> None:
+        shutil.copytree(finished_job(), path)
+        if damage is not None:
+            damage(path)
+    return write
+
+
+def put(name: str, content: Content) -> Callable[[Path], None]:
+    """Damage: the job's file ``name`` replaced by ``content`` (bytes, text or a maker)."""
+    def damage(folder: Path) -> None:
+        path = folder / name
+        path.unlink()
+        if callable(content):
+            content(path)
+        else:
+            path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return damage
+
+
+def edit(name: str, change: Callable[[dict], None]) -> Callable[[Path], None]:
+    """Damage: the job's JSON file ``name`` changed by ``change(its object)``."""
+    def damage(folder: Path) -> None:
+        d = json.loads((folder / name).read_text())
+        change(d)
+        (folder / name).write_text(json.dumps(d))
+    return damage
+
+
+def truncated(name: str, size: int = 500) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        path = folder / name
+        path.write_bytes(path.read_bytes()[:size])
+    return damage
+
+
+def removed(*names: str) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        for name in names:
+            (folder / name).unlink()
+    return damage
+
+
+def folder(path: Path) -> None:
+    path.mkdir()
+
+
+def other_columns(path: Path) -> None:
+    """A readable parquet file of the right rows (50) and none of a part's columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": list(range(JOB_ROWS % JOB_SHARD))}), path)
+
+
+def job_table(folder: Path):
+    import pandas as pd
+
+    return pd.read_parquet(folder).sort_values("row").reset_index(drop=True)
+
+
+def started_over(path: Path) -> str | None:
+    """Check of a --force run: a readable manifest and exactly the finished job's table."""
+    import pandas as pd
+
+    from ferviz.analysis.job_files import read_manifest
+
+    job_folder = path / "job"
+    m = read_manifest(job_folder)
+    if m is None or m["rows"] != JOB_ROWS:
+        return f"manifest {m}"
+    try:
+        pd.testing.assert_frame_equal(job_table(job_folder), job_table(finished_job()))
+    except AssertionError as e:
+        return f"not the job's table: {e}"
+    return None
+
+
+def report_covers(rows: int) -> Check:
+    """Check of a job report: written, and saying it covers ``rows`` faces of the job's."""
+    def check(path: Path) -> str | None:
+        html = path / "r.html"
+        text = f"this report covers {rows:,} of its {JOB_ROWS:,} faces"
+        return None if html.is_file() and text in html.read_text() else f"no {text!r}"
+    return check

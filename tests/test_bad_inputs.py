@@ -4,7 +4,10 @@ and a sample of them (every eighth, and each case that could block) through the 
 
 Every case must end with exit code 2, exactly one stderr line starting ``error:`` that
 contains the expected text, no traceback, and its folder exactly as it was (no file changed,
-none added: no half-written output). The cases live in bad_input_cases.py; add yours there.
+none added: no half-written output). The few ``ok`` cases (inputs that must work, such as a
+job with a part missing) must exit 0 with the expected text on stderr, no error and no
+traceback, and pass their own check of the result. The cases live in bad_input_cases.py; add
+yours there.
 """
 
 from __future__ import annotations
@@ -97,6 +100,23 @@ def _run(case: Case, folder: Path, process: bool) -> str | None:
         problems.append(f"no {case.expect!r} in the message")
     if _snapshot(folder) != before:
         problems.append("its folder changed")
+    if case.ok is not None:
+        return _run_ok(case, folder, code, err, process)
+    where = "console script" if process else "in-process"
+    return None if not problems else (
+        f"ferviz {shlex.join(case.argv)} ({where}): {', '.join(problems)}\n"
+        f"    stderr: {err[-800:]}")
+
+
+def _run_ok(case: Case, folder: Path, code: object, err: str, process: bool) -> str | None:
+    """Why a case that must work failed, or None."""
+    problems = [f"exit code {code}"] if code != 0 else []
+    if "Traceback" in err or "error:" in err:
+        problems.append("an error on stderr")
+    if case.expect not in err:
+        problems.append(f"no {case.expect!r} on stderr")
+    if not problems and (wrong := case.ok(folder)):
+        problems.append(f"a wrong result: {wrong}")
     where = "console script" if process else "in-process"
     return None if not problems else (
         f"ferviz {shlex.join(case.argv)} ({where}): {', '.join(problems)}\n"
@@ -106,7 +126,7 @@ def _run(case: Case, folder: Path, process: bool) -> str | None:
 def test_every_bad_input_is_one_message_and_exit_2(tmp_path):
     from ferviz.data import open_data
 
-    assert len(CASES) >= 150
+    assert len(CASES) >= 250
     open_data("synth")  # the demo set is cached once, not by four cases at a time
     folders = []
     for k, case in enumerate(CASES):
@@ -114,7 +134,8 @@ def test_every_bad_input_is_one_message_and_exit_2(tmp_path):
         folder.mkdir()
         _build(folder, case.files)
         folders.append(folder)
-    sample = [k for k, case in enumerate(CASES) if case.process or k % SAMPLE == 0]
+    sample = [k for k, case in enumerate(CASES)  # an ok case changed its folder: run once
+              if case.process or (k % SAMPLE == 0 and case.ok is None)]
     failures = [f for k, case in enumerate(CASES) if not case.process
                 for f in [_run(case, folders[k], False)] if f]
     for k in sample:  # the same case again, as a user runs it (its folder is unchanged)

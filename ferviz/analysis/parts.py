@@ -9,7 +9,7 @@ Columns of every part: ``row`` (position in the job's data), the predictions tab
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,23 +19,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from ..labels import EMOTIONS, FACE_SIZE, TRAIN_SPLITS
+from .job_files import (
+    BINS,
+    MANIFEST,
+    SUMMARY,
+    VERSION,
+    part_columns,
+    part_present,
+    read_manifest,
+    read_summary,
+)
 
-MANIFEST = "_job.json"
-SUMMARY = "_summary.json"
 TRUTH = [*EMOTIONS, "unknown"]  # rows of the summary's confusion counts
-BINS = 20  # confidence histogram bins over [0, 1]
 SCAN = ["split", "label", "pred", "confidence"]
 
 
 def part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
-
-
-def is_job(path: str | Path) -> bool:
-    """Whether ``path`` is a folder written by a sharded job."""
-    return (Path(path) / MANIFEST).is_file()
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,19 @@ class Summary:
         return pd.DataFrame(np.divide(sums, n, out=np.full_like(sums, np.nan), where=n > 0),
                             index=pd.Index(EMOTIONS, name="pred"), columns=r["regions"])
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Summary:
+        """A summary from a checked ``_summary.json`` (see :mod:`.job_files`)."""
+        return cls(d["rows"], d["confusion"], d["confidence"], d["regions"])
+
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "confusion": self.confusion, "confidence": self.confidence,
-                "regions": self.regions}
+        return {"version": VERSION, "rows": self.rows, "confusion": self.confusion,
+                "confidence": self.confidence, "regions": self.regions}
 
 
-def summarise(folder: Path, methods: Sequence[str] = ()) -> Summary:
-    """The summary counts of a job's parts, one record batch at a time."""
-    ds = dataset(folder)
+def summarise(files: Sequence[Path], methods: Sequence[str] = ()) -> Summary:
+    """The summary counts of a job's part files, one record batch at a time."""
+    ds = dataset(files)
     share_cols = {m: [c for c in ds.schema.names if c.startswith(f"share_{m}_")]
                   for m in methods}
     columns = SCAN + [c for cols in share_cols.values() for c in cols] + \
@@ -148,36 +155,87 @@ def summarise(folder: Path, methods: Sequence[str] = ()) -> Summary:
                     for m, r in regions.items()})
 
 
-def dataset(folder: Path):
-    """The parts of ``folder`` as a pyarrow data set (the ``_`` and ``.`` files ignored)."""
+def dataset(files: Sequence[Path]):
+    """Part files as one pyarrow data set."""
     import pyarrow.dataset as pads
 
-    if not is_job(folder):
-        raise FervizError(f"{folder} is not the output of a ferviz job (no {MANIFEST})")
-    return pads.dataset(folder, format="parquet")
+    return pads.dataset([str(f) for f in files], format="parquet")
 
 
 @dataclass(frozen=True)
 class Parts:
-    """A finished job's output, opened without reading its rows."""
+    """A finished job's output, opened without reading its rows. Its files are checked as
+    they are opened (:mod:`.job_files`); parts missing from a finished job (deleted since)
+    are left out of everything shown, and :attr:`missing` names them."""
 
     folder: Path
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
-        if not is_job(self.folder):
-            raise FervizError(f"{self.folder} is not the output of a ferviz job (no "
+        m = read_manifest(self.folder)
+        if m is None:
+            raise FervizError(f"{shown(self.folder)} is not the output of a ferviz job (no "
                               f"{MANIFEST})")
-        return json.loads((self.folder / MANIFEST).read_text())
+        return m
 
     @cached_property
     def summary(self) -> Summary:
+        """The job's summary counts; when parts are missing, those of the parts present
+        (counted again, not written)."""
         self.manifest  # not a job at all: say so first
         path = self.folder / SUMMARY
-        if not path.is_file():
-            raise FervizError(f"{self.folder}: the job is not finished (no {SUMMARY}); run "
-                              "its command again to complete it")
-        return Summary(**json.loads(path.read_text()))
+        if not os.path.lexists(path):
+            raise FervizError(f"{shown(self.folder)}: the job is not finished (no {SUMMARY}); "
+                              "run its command again to complete it")
+        summary = Summary.from_dict(read_summary(self.folder, self.methods))
+        if self.missing:
+            return summarise(self.files, self.methods)
+        if summary.rows != self.manifest["rows"]:
+            raise FervizError(f"{shown(path)} is damaged: {summary.rows:,} rows, but the job "
+                              f"has {self.manifest['rows']:,}")
+        return summary
+
+    @cached_property
+    def _parts(self) -> tuple[list[Path], list[str], int]:
+        size, total = self.manifest["job"]["shard_size"], self.manifest["rows"]
+        files, missing, rows = [], [], 0
+        for i in range(self.manifest["shards"]):
+            path, n = self.folder / part_name(i), min(size, total - i * size)
+            if part_present(path, n, part_columns(self.methods)):
+                files.append(path)
+                rows += n
+            else:
+                missing.append(path.name)
+        if not files:
+            raise FervizError(f"{shown(self.folder)}: none of the job's "
+                              f"{self.manifest['shards']:,} part files is there; run its "
+                              "command again to compute them")
+        return files, missing, rows
+
+    @property
+    def files(self) -> list[Path]:
+        """The job's part files that are there, each checked (its footer read)."""
+        return self._parts[0]
+
+    @property
+    def missing(self) -> list[str]:
+        """Names of the job's part files that are not there."""
+        return self._parts[1]
+
+    @property
+    def covered(self) -> int:
+        """The faces in the part files that are there (of the manifest's ``rows``)."""
+        return self._parts[2]
+
+    def gaps(self, view: str = "this view") -> str | None:
+        """What ``view`` of this output leaves out (the part files missing), or None."""
+        if not self.missing:
+            return None
+        names = ", ".join(self.missing[:5]) + (f" and {len(self.missing) - 5:,} more"
+                                               if len(self.missing) > 5 else "")
+        m = self.manifest
+        return (f"{len(self.missing):,} of the job's {m['shards']:,} part files missing "
+                f"({names}): {view} covers {self.covered:,} of its {m['rows']:,} faces")
 
     @property
     def methods(self) -> list[str]:
@@ -195,7 +253,7 @@ class Parts:
                 term = pc.field(col).isin(list(value)) if not isinstance(value, str) \
                     else pc.field(col) == value
                 cond = term if cond is None else cond & term
-        return dataset(self.folder).to_table(columns=list(columns), filter=cond).to_pandas()
+        return dataset(self.files).to_table(columns=list(columns), filter=cond).to_pandas()
 
     def cell(self, label: str, pred: str, limit: int = 50,
              split: str | Sequence[str] | None = None, by: str = "confidence") -> pd.DataFrame:
@@ -207,7 +265,7 @@ class Parts:
     def arrays(self, rows: Sequence[int], column: str) -> np.ndarray:
         """``face`` (uint8) or ``map_<method>`` (float16) of the given rows as N x 48 x 48,
         reading only the parts that hold them."""
-        size = int(self.manifest["job"]["shard_size"])
+        size = self.manifest["job"]["shard_size"]
         out = None
         import pyarrow.parquet as pq
 

@@ -49,8 +49,10 @@ def lines(r: JobResult) -> list[str]:
 
 
 def report(folder: Path, out: Path, force: bool = False, top: int = 6,
-           per_cell: int = 8) -> Path:
-    """Write the self-contained HTML report of a finished job; returns its path."""
+           per_cell: int = 8) -> tuple[Path, list[str]]:
+    """Write the self-contained HTML report of a finished job; returns its path and warnings
+    (part files missing from the job, which the report also shows)."""
+    from ..analysis.parts import Parts
     from ..outputs import check_output
     from ..report import write_report
     from .reporting.job import job_html
@@ -58,4 +60,6 @@ def report(folder: Path, out: Path, force: bool = False, top: int = 6,
     if top < 0 or per_cell < 0:
         raise FervizError("--top and --per-cell must be at least 0")
     check_output(out, force)
-    return write_report(job_html(folder, top, per_cell), out, force=force)
+    parts = Parts(folder)
+    path = write_report(job_html(parts, top, per_cell), out, force=force)
+    return path, [w for w in [parts.gaps("the report")] if w]

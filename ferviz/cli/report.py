@@ -61,5 +61,7 @@ def job_report(folder: Annotated[Path, typer.Argument(
     confusions, read from the parts that hold them."""
     from ..app import sharded
 
-    path = sharded.report(folder, out, force, top, per_cell)
+    path, warnings = sharded.report(folder, out, force, top, per_cell)
+    for w in warnings:
+        typer.echo(f"warning: {w}", err=True)
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

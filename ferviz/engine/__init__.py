@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..analysis.parts import SUMMARY, Summary, summarise
+from ..analysis.parts import SUMMARY, Summary, part_name, summarise
 from ..cache import atomic_path, remove_stale_parts
 from ..errors import FervizError
 from .job import Job, Manifest, Shard, missing, prepare
@@ -62,6 +62,10 @@ def run_job(job: Job, folder: Path, engine: str = "local", address: str | None =
         raise FervizError(f"--gpus must not be negative, not {gpus}")
     for m in job.methods:
         get_method(m)
+    if engine == "ray":  # before anything is written: Ray itself waits minutes on a dead one
+        from .on_ray import check_address
+
+        check_address(address)
     start = time.perf_counter()
     records = job.data.open()
     model = job.model.load()
@@ -80,7 +84,7 @@ def run_job(job: Job, folder: Path, engine: str = "local", address: str | None =
     if left:
         raise FervizError(f"{len(left)} of {len(manifest.shards())} shards are still missing "
                           f"in {folder}; run the command again to complete them")
-    summary = summarise(folder, job.methods)
+    summary = summarise([folder / part_name(s.index) for s in manifest.shards()], job.methods)
     with atomic_path(folder / SUMMARY) as tmp:
         tmp.write_text(json.dumps(summary.to_dict()))
     shards = len(manifest.shards())

@@ -11,18 +11,26 @@ holds the counts the views open first (see :mod:`ferviz.analysis.parts`).
 from __future__ import annotations
 
 import json
-import shutil
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..analysis.parts import MANIFEST, SUMMARY, part_name
+from ..analysis.job_files import (
+    MANIFEST,
+    SUMMARY,
+    VERSION,
+    Damaged,
+    part_columns,
+    part_present,
+    read_manifest,
+)
+from ..analysis.parts import part_name
 from ..cache import atomic_path
-from ..errors import FervizError
+from ..errors import FervizError, regular_file, shown
 from ..specs import DataSpec, ModelSpec
 
 SHARD = 4096  # faces per shard: one part file, one task
-VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -99,17 +107,25 @@ class Manifest:
 
     @classmethod
     def read(cls, folder: Path) -> Manifest | None:
-        """The manifest of ``folder``, or None when it has none."""
-        path = folder / MANIFEST
-        if not path.is_file():
+        """The manifest of ``folder``, or None when it has none.
+
+        Raises:
+            FervizError: a damaged manifest (checked by
+                :func:`~ferviz.analysis.job_files.read_manifest`), saying that ``--force``
+                starts the job over.
+        """
+        again = "; use --force to start the job over (its parts are computed again)"
+        try:
+            d = read_manifest(folder)
+        except Damaged as e:
+            raise FervizError(f"{e}{again}") from e
+        if d is None:
             return None
         try:
-            d = json.loads(path.read_text())
-            return cls(Job.from_dict(d["job"]), d["rows"], d["model_digest"], d["data_stamp"],
-                       d["layout"], d["engine"])
-        except (ValueError, KeyError, TypeError) as e:
-            raise FervizError(f"{path} is damaged ({e}); use --force to start the job "
-                              "again") from e
+            job = Job.from_dict(d["job"])
+        except TypeError as e:  # a model or data field this ferviz does not know
+            raise FervizError(f"{shown(folder / MANIFEST)} is damaged: {e}{again}") from e
+        return cls(job, d["rows"], d["model_digest"], d["data_stamp"], d["layout"], d["engine"])
 
     def write(self, folder: Path) -> None:
         with atomic_path(folder / MANIFEST) as tmp:
@@ -126,17 +142,16 @@ def prepare(folder: Path, manifest: Manifest, force: bool) -> str:
     """
     if folder.exists() and not folder.is_dir():
         raise FervizError(f"{folder} is a file; a sharded job writes a folder")
-    old = Manifest.read(folder) if folder.is_dir() else None
     state = "new"
-    if old is not None:
-        if old.same_work(manifest) and not force:
-            return "resumed"
-        if not force:
-            raise FervizError(f"{folder} holds another job ({old.job.model.model} on "
-                              f"{old.job.data.data}, {old.rows:,} rows); use --force to "
-                              "replace it, or another folder")
+    if force and os.path.lexists(folder / MANIFEST):  # whatever it says, even damaged
         clear(folder)
         state = "restarted"
+    elif (old := Manifest.read(folder) if folder.is_dir() else None) is not None:
+        if old.same_work(manifest):
+            return "resumed"
+        raise FervizError(f"{folder} holds another job ({old.job.model.model} on "
+                          f"{old.job.data.data}, {old.rows:,} rows); use --force to "
+                          "replace it, or another folder")
     elif folder.is_dir() and any(folder.iterdir()):
         raise FervizError(f"{folder} is not empty and holds no ferviz job; name a new folder")
     try:
@@ -148,24 +163,32 @@ def prepare(folder: Path, manifest: Manifest, force: bool) -> str:
 
 
 def clear(folder: Path) -> None:
-    """Remove a job's files (its parts, manifest, summary and leftovers of killed writers)."""
-    for p in folder.iterdir():
-        if p.name.startswith(("part-", ".part-", MANIFEST, SUMMARY, f".{MANIFEST}",
-                              f".{SUMMARY}")):
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    """Remove an earlier job's files (its parts, summary and leftovers of killed writers), all
+    but its manifest, which the next job's replaces atomically: cut short, the folder still
+    holds a job to start over.
+
+    Raises:
+        FervizError: one of those names is a folder, a fifo or a device (not ferviz's: kept).
+    """
+    names = ("part-", ".part-", MANIFEST, SUMMARY, f".{MANIFEST}", f".{SUMMARY}")
+    found = sorted(p for p in folder.iterdir() if p.name.startswith(names))
+    for p in found:  # refuse before removing anything
+        regular_file(p, "file of a job")
+        if p.is_dir():
+            raise FervizError(f"{shown(p)} is a folder, not a file of a job; --force removes "
+                              "only files: move it away")
+    for p in found:
+        if p.name != MANIFEST:
+            p.unlink()
 
 
 def missing(folder: Path, manifest: Manifest) -> list[Shard]:
-    """The shards whose part is absent or unreadable or has the wrong number of rows."""
-    import pyarrow.parquet as pq
+    """The shards whose part is absent (to compute).
 
-    todo = []
-    for s in manifest.shards():
-        path = folder / part_name(s.index)
-        try:
-            ok = path.is_file() and pq.ParquetFile(path).metadata.num_rows == s.rows
-        except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
-            ok = False
-        if not ok:
-            todo.append(s)
-    return todo
+    Raises:
+        FervizError: a part that is there but damaged (never replaced: the message says how
+            to have it computed again).
+    """
+    columns = part_columns(manifest.job.methods)
+    return [s for s in manifest.shards()
+            if not part_present(folder / part_name(s.index), s.rows, columns)]

@@ -9,9 +9,10 @@ computed it, so a retried shard replaces only its own file. The only module impo
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
-from ..errors import FervizError
+from ..errors import FervizError, shown
 from ..progress import progress as bar
 from .job import Manifest, Shard
 from .work import ShardWorker
@@ -38,6 +39,35 @@ def run_on_ray(manifest: Manifest, folder: Path, todo: list[Shard], address: str
     finally:
         if started:
             ray.shutdown()
+
+
+GCS_PORT, CLIENT_PORT = 6379, 10001  # Ray's defaults: a cluster's head, a ray:// server
+CONNECT_SECONDS = 5.0
+
+
+def check_address(address: str | None, timeout: float = CONNECT_SECONDS) -> None:
+    """Fail fast on a cluster address nothing answers at: Ray itself retries a dead address
+    for minutes. ``host:port``, ``host`` (port 6379) and ``ray://host[:port]`` (port 10001)
+    are tried with one TCP connection; ``auto`` and None are Ray's to resolve.
+
+    Raises:
+        FervizError: naming the address: malformed, or no connection within ``timeout``.
+    """
+    if address is None or address == "auto":
+        return
+    text = address.removeprefix("ray://")
+    host, _, port = text.rpartition(":") if ":" in text else (text, "", "")
+    if not port:
+        port = str(CLIENT_PORT if address.startswith("ray://") else GCS_PORT)
+    host = host.strip("[]")  # [::1]:6379
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise FervizError(f"--address {shown(address)}: not a Ray cluster address (host:port, "
+                          "ray://host:port or auto)")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        why = "no answer" if isinstance(e, TimeoutError) else (e.strerror or str(e))
+        raise FervizError(f"cannot reach a Ray cluster at {shown(address)}: {why}") from e
 
 
 def _run(ray, manifest: Manifest, folder: Path, todo: list[Shard], workers: int | None,

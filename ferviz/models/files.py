@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import FervizError, shown
+from ..errors import FervizError, shown, user_code_errors
 
 if TYPE_CHECKING:
     import torch
@@ -81,7 +81,7 @@ def torch_load(path: Path, trust: bool) -> Any:
             raise FervizError(f"{shown(path)}: not a readable PyTorch file ({e})") from e
         raise FervizError(f"{shown(path)}: refusing to unpickle arbitrary objects (it may run "
                           "code); if you trust this file, pass --trust") from e
-    except (Exception, SystemExit) as e:  # a damaged file, or (trusted) the file's own code
+    except user_code_errors() as e:  # a damaged file, or (trusted) the file's own code
         what = "unpickling it failed" if trust else "not a readable PyTorch file"
         raise FervizError(f"{shown(path)}: {what} ({type(e).__name__}: {e})") from e
 

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import FervizError, regular_file, shown
+from ..errors import FervizError, regular_file, shown, user_code_errors
 from ..labels import FACE_SIZE
 from . import zoo
 from .card import ModelCard
@@ -202,7 +202,7 @@ def _finish(net: nn.Module, card: ModelCard, named: str | None = None) -> FERMod
             out = model.emotions(raw)
         except FervizError:
             raise
-        except (Exception, SystemExit) as e:  # user code
+        except user_code_errors() as e:  # user code
             hint = "; check --input-size and --channels" if isinstance(e, RuntimeError) else ""
             raise FervizError(f"{card.name}: the model's forward pass failed on 8 test faces "
                               f"of {card.channels}x{card.input_size}x{card.input_size} "
@@ -291,19 +291,24 @@ def _build(arch: str, kwargs: dict[str, Any], untrusted: str | None = None
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except (Exception, SystemExit) as e:  # user code: report whatever it raised
-        raise FervizError(f"{shown(file)}: importing it failed: {type(e).__name__}: {e}") from e
+    except user_code_errors() as e:  # user code: report whatever it raised
+        raise FervizError(f"{shown(file)}: importing it failed: {_raised(e)}") from e
     if not isinstance(getattr(module, cls, None), type):
         raise FervizError(f"{shown(file)}: no class {cls}")
     try:
         net = getattr(module, cls)(**kwargs)
-    except (Exception, SystemExit) as e:  # user code
-        raise FervizError(f"{shown(arch)}: construction failed: {type(e).__name__}: {e}") from e
+    except user_code_errors() as e:  # user code
+        raise FervizError(f"{shown(arch)}: construction failed: {_raised(e)}") from e
     from torch import nn
 
     if not isinstance(net, nn.Module):
         raise FervizError(f"{shown(arch)}: builds a {type(net).__name__}, not a torch nn.Module")
     return net, ModelCard(arch=arch, name=cls)
+
+
+def _raised(e: BaseException) -> str:
+    """What user code raised: ``KeyboardInterrupt``, ``ZeroDivisionError: division by zero``."""
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 def _load_entry(folder: Path, trust: bool, within: tuple[str, ...] = ()) -> FERModel:

@@ -4,7 +4,6 @@ table."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,9 +22,8 @@ def top_cells(counts: pd.DataFrame, k: int) -> list[tuple[str, str, int]]:
     return sorted(cells, key=lambda c: -c[2])[:k]
 
 
-def job_html(folder: Path, top: int = 6, per_cell: int = 8) -> str:
-    """The report of the job in ``folder``."""
-    parts = Parts(folder)
+def job_html(parts: Parts, top: int = 6, per_cell: int = 8) -> str:
+    """The report of a job's output."""
     s, m = parts.summary, parts.manifest
     scored = s.scored_splits()  # training faces never pool with held-out ones
     counts = s.counts(scored)
@@ -35,8 +33,8 @@ def job_html(folder: Path, top: int = 6, per_cell: int = 8) -> str:
     top_cells_ = top_cells(counts, top)
     ctx: dict[str, Any] = {
         "title": f"{m['job']['model']['model']} on {m['job']['data']['data']}",
-        "job": m, "rows": s.rows, "splits": splits, "overall": overall,
-        "scored": scored,
+        "job": m, "rows": s.rows, "missing": parts.gaps("this report"), "splits": splits,
+        "overall": overall, "scored": scored,
         "cm": figure(figures.confusion_heatmap(known, rates, "Confusion matrix "
                                                "(row-normalised)"), "cm"),
         "f1": figure(figures.f1_bars(per_class_counts(counts)), "f1"),

@@ -32,6 +32,8 @@ def render(cfg: Settings) -> None:
         st.error(f"Cannot open this job: {e}")
         return
     m = parts.manifest
+    if gaps := parts.gaps("this page"):
+        st.warning(f"{gaps}.")
     split = ui(st.selectbox, "job_split", "Split", ["", *summary.confusion],
                format_func=lambda s: s or "held-out splits pooled")
     j = job_scores(parts, split or None)
