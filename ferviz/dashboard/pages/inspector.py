@@ -82,7 +82,8 @@ def saliency_view(ctx: Context, row: int, pred: str) -> None:
                 continue
         b = badge(found[m])
         panels.append((title, sal, shares))
-        notes.append((warn or b["warning"], f"{title}: " + "; ".join([*caption, b["text"]])))
+        checked = [b["text"]] if b["state"] != "unchecked" else []  # the badge says "not checked"
+        notes.append((warn or b["warning"], f"{title}: " + "; ".join([*caption, *checked])))
     if panels:
         trust.show(found)
         st.html(saliency_html(ctx.faces[row], panels, region_areas()))
