@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from ..data.photos import NoFace  # noqa: F401 (views catch it: no face in a photo)
+
 if TYPE_CHECKING:
     import pandas as pd
 

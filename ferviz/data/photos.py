@@ -112,6 +112,10 @@ def aligned_square(gray: np.ndarray, face: FoundFace) -> tuple[np.ndarray, float
     return gray[y0:y1, x0:x1], angle, (x - x0, y - y0, w, h)
 
 
+class NoFace(FervizError):
+    """No face was detected in a photo (the whole image can be taken as one face)."""
+
+
 def read_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = False,
                landmarks: bool = True, detector: str | None = None) -> Photo:
     """The faces in one image, largest first, labels unknown.
@@ -143,8 +147,8 @@ def read_photo(path: str | os.PathLike, detect: str = "auto", all_faces: bool = 
     else:
         found, dropped = find_faces(gray, all_faces, detector=detector)
         if not found:
-            raise FervizError(f"{shown(path)}: no face found; pass --no-detect to treat the "
-                              "whole image as one face")
+            raise NoFace(f"{shown(path)}: no face found; pass --no-detect to treat the "
+                         "whole image as one face")
         squares = [aligned_square(gray, f) for f in found]
         faces = [to_face(sq) for sq, _, _ in squares]
         marks = [lm.fit(sq, box) if fit else None for sq, _, box in squares]

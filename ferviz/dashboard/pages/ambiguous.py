@@ -9,6 +9,7 @@ from .. import resources as res
 from ..page import Page
 from ..sidebar import Context
 from ..state import ui
+from ..tables import show
 from .confusion import face_links
 
 
@@ -31,7 +32,7 @@ def render(ctx: Context) -> None:
                               face_links(shown["id"]), f"ambiguous:{by}"))
     cols = ["id", "label", "pred", "confidence", "margin", "entropy",
             *(["human_entropy", "agreement", "majority"] if votes else [])]
-    st.dataframe(table.head(500)[cols], hide_index=True)
+    show(table.head(500)[cols], hide_index=True)
     if votes:
         h = q.human_agreement(df)
         st.markdown(f"Model vs human ambiguity: Spearman {h['spearman']:.3f} over "

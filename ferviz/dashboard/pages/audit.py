@@ -9,6 +9,7 @@ from .. import resources as res
 from ..page import Page
 from ..sidebar import Context
 from ..state import ui
+from ..tables import show
 
 
 def render(ctx: Context) -> None:
@@ -29,7 +30,7 @@ def render(ctx: Context) -> None:
         st.warning(f"{int(across['pairs'].sum()):,} duplicate pairs cross splits: test faces "
                    "that also appear in training inflate test scores.")
     st.markdown("**Pairs by splits**")
-    st.dataframe(a.by_splits, hide_index=True)
+    show(a.by_splits, hide_index=True)
     if a.ferplus is not None:
         f = a.ferplus
         st.markdown(f"FER+ votes: **{f['not_a_face']:,}** not a face, **{f['unknown']:,}** "
@@ -41,9 +42,9 @@ def render(ctx: Context) -> None:
         st.warning(f"{len(values)} {column}s appear in several splits (a leak across "
                    f"splits): {', '.join(map(str, values[:8]))}")
     st.markdown("**Class balance**")
-    st.dataframe(a.balance)
+    show(a.balance)
     st.markdown(f"**Pairs** (first 500 of {len(a.pairs):,})")
-    st.dataframe(a.pairs.head(500), hide_index=True)
+    show(a.pairs.head(500), hide_index=True)
 
 
 PAGE = Page("audit", "Data audit", 65, render)

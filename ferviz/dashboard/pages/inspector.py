@@ -15,6 +15,7 @@ from .. import trust
 from ..page import Page
 from ..sidebar import Context
 from ..state import get, sync_url, ui
+from ..tables import header, show
 
 
 def default_sample(df: pd.DataFrame) -> str:
@@ -49,7 +50,7 @@ def render(ctx: Context) -> None:
         if dist is not None:
             st.html(f'<p>FER+ votes</p><img src="{prob_bars(dist, true=true)}" '
                     'alt="votes" style="width:240px">')
-            st.dataframe(r[VOTES].rename("votes").to_frame())
+            show(r[VOTES].rename("votes").to_frame().rename(index=header))
     with right:
         saliency_view(ctx, row, str(r["pred"]))
 

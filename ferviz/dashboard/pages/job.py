@@ -12,6 +12,7 @@ from .. import resources as res
 from ..page import Page
 from ..settings import Settings
 from ..state import ui
+from ..tables import show
 
 GALLERY = 12  # faces (with maps) shown of the selected cell
 
@@ -71,7 +72,7 @@ def drill(parts, split: list[str]) -> None:
     pred = ui(c[1].selectbox, "job_pred", "Predicted", list(EMOTIONS))
     cell = parts.cell(true, pred, limit=50, split=split)
     st.markdown(f"**true {true} → predicted {pred}**: the {len(cell)} most confident")
-    st.dataframe(cell, hide_index=True)
+    show(cell, hide_index=True)
     if not len(cell) or not parts.methods:
         return
     from ...viz.overlays import overlay

@@ -10,6 +10,7 @@ from .. import resources as res
 from ..page import Page
 from ..sidebar import Context
 from ..state import ui
+from ..tables import show
 
 
 def render(ctx: Context) -> None:
@@ -39,11 +40,8 @@ def render(ctx: Context) -> None:
         st.plotly_chart(figures.class_balance(t["balance"]), key="balance_chart")
     slices(df)
     st.markdown("**Top confusions** — open them on the *Confusion matrix* page")
-    st.dataframe(t["top"], hide_index=True,
-                 column_config={"rate": st.column_config.NumberColumn(format="percent"),
-                                "share": st.column_config.NumberColumn(format="percent"),
-                                "mean_confidence": st.column_config.NumberColumn(
-                                    format="%.2f")})
+    show(t["top"], {"rate": "percent", "share": "percent", "mean_confidence": "%.2f"},
+         hide_index=True)
 
 
 def slices(df: pd.DataFrame) -> None:
@@ -57,8 +55,7 @@ def slices(df: pd.DataFrame) -> None:
     by = ui(st.selectbox, "by", "Metrics by", columns)
     table = by_slice(df, by)
     st.plotly_chart(figures.slice_bars(table), key="slice_chart")
-    st.dataframe(table, column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                       for c in ("accuracy", "macro_f1", "weighted_f1", "ece")})
+    show(table, dict.fromkeys(("accuracy", "macro_f1", "weighted_f1", "ece"), "%.3f"))
 
 
 PAGE = Page("overview", "Overview", 10, render)

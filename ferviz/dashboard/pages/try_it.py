@@ -18,6 +18,7 @@ PHOTO_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff", "gif"]
 
 def render(ctx: Context) -> None:
     from ...app.catalog import methods as registered
+    from ...app.explaining import NoFace
     from ...cache import cache_dir
     from ..uploads import check_upload_size, upload_path
 
@@ -32,6 +33,7 @@ def render(ctx: Context) -> None:
     if image is None:
         st.info("Upload a photo or take one with the camera.")
         return
+    path = None
     try:
         data = image.getvalue()
         check_upload_size(len(data), limit)
@@ -39,9 +41,13 @@ def render(ctx: Context) -> None:
         with st.spinner("Finding, predicting and explaining the faces…"):
             faces = res.photo_results(ctx.ms, str(path), "never" if whole else "auto",
                                       tuple(methods), "pred")
-    except FervizError as e:
-        hint = "" if whole else " (if it is a face crop, tick *The image is one face*)"
-        st.error(f"Cannot use this image: {e}{hint}")
+    except NoFace:
+        st.error("No face was found in this image. If it is a face crop, tick *The image is "
+                 "one face*.")
+        return
+    except FervizError as e:  # said of the upload, never of the server's copy of it
+        text = str(e).replace(str(path), image.name or "it") if path else str(e)
+        st.error(f"Cannot use this image: {text}")
         return
     show_faces(ctx, faces)
 
