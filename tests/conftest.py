@@ -26,6 +26,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 browser_test = [pytest.mark.browser,
                 pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent")]
 
+
+
+def in_browser(test):
+    """Mark one test as a browser test (skipped without Debian's chromium)."""
+    for mark in browser_test:
+        test = mark(test)
+    return test
+
+
 needs_fer2013 = pytest.mark.skipif(not FER2013.is_file(), reason="../shared/data/fer2013 absent")
 needs_ferplus = pytest.mark.skipif(not (FER2013.is_file() and FERPLUS.is_file()),
                                    reason="../shared/data FER2013 / FER+ absent")

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, in_browser, wait_until_serving
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +74,54 @@ def test_packaged_dashboard_runs_under_apptest(venv, tmp_path):
     out = run(venv, "python", "-c", code, cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "'Labelled faces': '1,400'" in out.stdout
+
+
+@in_browser
+def test_installed_dashboard_in_chromium(venv, tmp_path, browser):
+    """``ferviz dashboard`` from the wheel install, outside the checkout, in headless
+    Chromium: ferviz's own page menu only (no Streamlit page list from a ``pages/`` folder),
+    the Overview's charts drawn, every page of the menu opens without an error, and the
+    launch settings apply (25 MB uploads)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("PYTHONPATH", "FERVIZ_ZOO") and not k.startswith("FERVIZ_")
+             or k == "FERVIZ_CACHE"}
+    proc = subprocess.Popen(
+        [str(venv / "bin" / "ferviz"), "dashboard", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=tmp_path, env={**clean, "HOME": str(tmp_path)}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        serving, lines = wait_until_serving(proc)
+        assert serving, "".join(lines)[-2000:]
+        from ferviz.dashboard.pages import all_pages
+
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        done = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+        for shown in all_pages():
+            page.goto(f"http://127.0.0.1:{port}/?page={shown.key}")
+            page.wait_for_selector('[data-testid="stSidebar"] [role="radiogroup"]',
+                                   timeout=120_000)
+            page.wait_for_selector(done, timeout=120_000)
+            assert page.locator('[data-testid="stSidebarNav"]').count() == 0, shown.key
+            failed = page.locator('[data-testid="stException"], '
+                                  '[data-testid="stAlertContentError"]')
+            assert failed.count() == 0, (shown.key, failed.all_inner_texts())
+            if shown.key == "overview":
+                page.wait_for_selector(".main-svg", timeout=120_000)  # its charts drawn
+            if shown.key == "try":
+                limit = page.locator('[data-testid="stFileUploader"]').inner_text()
+                assert "25MB" in limit.replace(" ", ""), limit
+        assert not errors, errors
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
