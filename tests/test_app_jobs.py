@@ -88,7 +88,7 @@ def test_cancel_stops_between_batches_and_caches_nothing(tmp_path, paused_after_
     release.set()
     assert job.wait(timeout=60), "the cancelled job did not end"
     assert (job.done, job.total, job.error) == (512, 4200, None)
-    assert any("Cancelled" in w.value and "nothing was cached" in w.value for w in at.warning)
+    assert any("Cancelled" in w.value and "nothing was kept" in w.value for w in at.warning)
     assert not at.get("progress") and not at.metric
     assert any(b.label.startswith("Run: predicting") for b in at.button)
     at.run()  # a later run does not start the work again

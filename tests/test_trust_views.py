@@ -105,8 +105,11 @@ def test_dashboard_pages_show_the_badges(untrained, tmp_path, monkeypatch):
     assert not any("trust not checked" in c.value for c in (*at.caption, *at.warning))
     run = [b for b in at.button if b.label.startswith("Run: trust checks")]
     assert len(run) == 1
-    run[0].click().run()
-    assert not at.exception
+    run[0].click().run()  # the checks run in the background, with a progress bar
+    for job in list(at.session_state["fv_jobs"].values()):
+        assert job.wait(600) and not job.error, job.error
+    at.run()
+    assert not at.exception and not at.get("progress")
     from ferviz.data import open_data
     from ferviz.explain.trust import badge, verdicts
 

@@ -128,20 +128,21 @@ def frozen_faces(model: FERModel, faces: np.ndarray, ids: Sequence[str],
 
 
 def verdicts(model: FERModel, faces: np.ndarray, methods: Sequence[str], n: int,
-             compute: bool = True) -> tuple[dict[str, Any], list[str]]:
+             compute: bool = True, **hooks: Any) -> tuple[dict[str, Any], list[str]]:
     """The trust verdicts of ``methods`` on a seeded sample of ``n`` faces (``compute``
     false: only those cached already), and why the checks of a method could not run (say,
-    a CAM method on a TorchScript model): the other methods are still checked."""
+    a CAM method on a TorchScript model): the other methods are still checked. ``hooks``:
+    ``on_step`` and ``cancelled`` (:func:`ferviz.explain.trust.verdicts`)."""
     from ..errors import FervizError
     from ..explain.trust import verdicts as checked
 
     try:
-        return checked(model, faces, list(methods), n=n, compute=compute), []
+        return checked(model, faces, list(methods), n=n, compute=compute, **hooks), []
     except FervizError:
         found, why = {}, []
         for method in methods:  # one by one: which method cannot be checked
             try:
-                found.update(checked(model, faces, [method], n=n, compute=compute))
+                found.update(checked(model, faces, [method], n=n, compute=compute, **hooks))
             except FervizError as e:
                 why.append(f"{method}: the trust checks could not run ({e})")
         return found, why

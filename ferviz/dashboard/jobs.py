@@ -1,12 +1,13 @@
-"""Long predictions in the dashboard: work estimated above :data:`resources.WORTH_A_CLICK`
-waits for a Run click, then runs in a background thread batch by batch, shown as a progress
-bar with a Cancel button. Cancel stops the thread between batches; only a finished table is
-written to the predictions cache (atomically), so nothing is left half-cached."""
+"""Long work in the dashboard (predictions, trust checks): work estimated above
+:data:`resources.WORTH_A_CLICK` waits for a Run click, then runs in a background thread step
+by step, shown as a progress bar with a Cancel button. Cancel stops the thread between
+steps; only finished results are cached (atomically), so nothing is left half-cached."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -22,10 +23,11 @@ WATCH = 10.0
 
 @dataclass(eq=False)
 class Job:
-    """Predictions running in a background thread."""
+    """Long work running in a background thread (predictions, trust checks)."""
 
     total: int
     seconds: float  # estimated
+    unit: str = "faces"
     done: int = 0
     error: str | None = None
     finished: bool = False
@@ -34,7 +36,7 @@ class Job:
     thread: threading.Thread | None = None
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait until the job's thread has ended (table cached, failed or cancelled), at most
+        """Wait until the job's thread has ended (done, failed or cancelled), at most
         ``timeout`` seconds; whether it has."""
         if self.thread is not None:
             self.thread.join(timeout)
@@ -64,65 +66,74 @@ def clicked(key: str, seconds: float, what: str) -> bool:
     return False
 
 
-def ready(key: str, ms: ModelSpec, ds: DataSpec, tta: bool, what: str) -> bool:
-    """Whether the predictions of ``ms`` on ``ds`` may be asked for now: they are cached, or
-    estimated short enough to compute at once. Longer work shows its estimate and a Run
-    button; once clicked it runs as a :class:`Job` with a progress bar and a Cancel button,
-    and this stays False until the job has cached the whole table."""
+def background(key: str, what: str, seconds: float, total: int, unit: str,
+               work: Callable[[Job], None]) -> bool:
+    """Long work behind a Run button: once clicked, ``work(job)`` runs in a background
+    thread (holding the model lock; it reports ``job.done`` of ``total`` ``unit`` and stops
+    when ``job.stop`` is set), shown as a progress bar with a Cancel button. True once the
+    work has finished (its results where ``work`` put them, e.g. a cache); False before, and
+    after a failure (shown) or a Cancel (said)."""
     jobs = _jobs()
-    if res.predicted(ms, ds, tta):
-        jobs.pop(key, None)
-        return True
-    n = len(res.records(ds))
-    seconds = res.estimate(ms, n, tta)
-    if seconds <= res.WORTH_A_CLICK:
-        return True
     job = jobs.get(key)
-    if job is not None and job.error:
-        st.error(job.error)
+    if job is not None and job.finished:
         del jobs[key]
+        if not job.error:
+            return True
+        st.error(job.error)
         job = None
     if job is None:
         gate = st.empty()
         with gate.container():
             if key in _cancelled():
-                st.warning(f"Cancelled {what}; nothing was cached.")
+                st.warning(f"Cancelled {what}; nothing was kept.")
             st.info(f"{_capital(what)} takes about {seconds:.0f} s on this machine.")
             if not st.button(f"Run: {what}", key=f"run_{key}"):
                 return False
         gate.empty()
         _cancelled().discard(key)
-        jobs[key] = start(ms, ds, tta, seconds)
+        job = jobs[key] = Job(total, seconds, unit)
+        job.thread = threading.Thread(target=_run, args=(job, work, what, res.torch_lock()),
+                                      name="ferviz-job", daemon=True)
+        job.thread.start()
     _progress(key, what)
     return False
 
 
-def start(ms: ModelSpec, ds: DataSpec, tta: bool, seconds: float) -> Job:
-    """Start predicting in a background thread (model and faces are loaded here, in the
-    script's thread)."""
-    model, records, lock = res.model(ms), res.records(ds), res.torch_lock()
-    job = Job(len(records), seconds)
-    job.thread = threading.Thread(target=_work, args=(job, model, records, tta, lock),
-                                  name="ferviz-predict", daemon=True)
-    job.thread.start()
-    return job
+def ready(key: str, ms: ModelSpec, ds: DataSpec, tta: bool, what: str) -> bool:
+    """Whether the predictions of ``ms`` on ``ds`` may be asked for now: they are cached, or
+    estimated short enough to compute at once. Longer work runs in the :func:`background`
+    (the one prediction path, :func:`ferviz.app.predicting.predictions`, as ``ferviz
+    evaluate`` runs it); this stays False until the whole table is cached."""
+    if res.predicted(ms, ds, tta):
+        _jobs().pop(key, None)
+        return True
+    n = len(res.records(ds))
+    seconds = res.estimate(ms, n, tta)
+    if seconds <= res.WORTH_A_CLICK:
+        return True
+    model, records = res.model(ms), res.records(ds)
+
+    def work(job: Job) -> None:
+        from ..app.predicting import predictions
+
+        predictions(model, records, tta, on_batch=lambda done: setattr(job, "done", done),
+                    cancelled=job.stop.is_set)
+
+    return background(key, what, seconds, n, "faces", work)
 
 
-def _work(job: Job, model, records, tta: bool, lock: threading.RLock) -> None:
-    """The job's thread: the one prediction path (:func:`ferviz.app.predicting.predictions`, as
-    ``ferviz evaluate`` runs it), Cancel checked between its batches; the table is cached
-    only when every face is predicted."""
-    from ..app.predicting import predictions
+def _run(job: Job, work: Callable[[Job], None], what: str, lock: threading.RLock) -> None:
+    """The job's thread: ``work`` under the model lock; a Cancel ends it quietly, a failure
+    is kept for the page to show."""
     from ..errors import Cancelled
 
     try:
         with lock:
-            predictions(model, records, tta, on_batch=lambda done: setattr(job, "done", done),
-                        cancelled=job.stop.is_set)
+            work(job)
     except Cancelled:
         return
     except Exception as e:  # noqa: BLE001 (shown in the page: the session must not wait forever)
-        job.error = f"predicting failed: {e}"
+        job.error = f"{what} failed: {e}"
     finally:
         job.finished = True
 
@@ -150,8 +161,9 @@ def _progress(key: str, what: str) -> None:
         elapsed = time.perf_counter() - job.started
         left = elapsed / job.done * (job.total - job.done) if job.done else \
             job.seconds - elapsed
-        bar.progress(job.done / job.total, text=f"{_capital(what)}: {job.done:,} of "
-                     f"{job.total:,} faces in {elapsed:.0f} s, about {max(left, 1):.0f} s left")
+        bar.progress(min(job.done / job.total, 1.0), text=f"{_capital(what)}: {job.done:,} of "
+                     f"{job.total:,} {job.unit} in {elapsed:.0f} s, about {max(left, 1):.0f} s "
+                     "left")
         if time.perf_counter() >= end:
             return
         time.sleep(REFRESH)

@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from . import resources as res
-from .jobs import clicked
+from .jobs import Job, background
 from .sidebar import Context
 
 N = 256  # faces checked (a seeded sample of the data set)
@@ -28,16 +28,35 @@ def verdicts(ctx: Context, methods: Sequence[str]) -> dict[str, Any]:
         return {}
     with res.torch_lock():
         got, why = checked(ctx.model, ctx.faces, methods, N, compute=False)
+    failed_before = st.session_state.setdefault("fv_trust_failed", {})  # key -> lines
+    prefix = f"trust:{ctx.ms}:{ctx.ds}:"  # failures of this model on these faces
+    why += [line for k, lines in failed_before.items() if k.startswith(prefix)
+            for line in lines if line.split(":", 1)[0] in methods and line not in why]
     failed = {line.split(":", 1)[0] for line in why}
     todo = [m for m in methods if m not in got and m not in failed]
     n = min(N, len(ctx.faces))
-    if todo and clicked(f"trust:{ctx.ms}:{ctx.ds}:{','.join(todo)}",
-                        res.estimate(ctx.ms, check_passes(todo, n), False),
-                        f"trust checks of {', '.join(todo)} on {n} faces"):
+    seconds = res.estimate(ctx.ms, check_passes(todo, n), False) if todo else 0.0
+    what = f"trust checks of {', '.join(todo)} on {n} faces"
+    if todo and seconds <= res.WORTH_A_CLICK:
         with st.spinner(f"Checking {', '.join(todo)}…"), res.torch_lock():
             more, later = checked(ctx.model, ctx.faces, todo, N)
         got.update(more)
         why += later
+    elif todo:
+        key = prefix + ",".join(todo)
+        model, faces, lines = ctx.model, ctx.faces, failed_before.setdefault(key, [])
+
+        def work(job: Job) -> None:
+            def step(done: int, total: int) -> None:
+                job.done, job.total = done, total
+
+            lines[:] = checked(model, faces, todo, N, on_step=step,
+                               cancelled=job.stop.is_set)[1]
+
+        if background(key, what, seconds, len(todo) * 4 + 1, "steps", work):
+            more, _ = checked(ctx.model, ctx.faces, todo, N, compute=False)  # cached now
+            got.update(more)
+        why += lines
     for line in why:
         st.warning(line)
     return {m: got.get(m) for m in methods}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -122,7 +122,9 @@ def passes(methods: Sequence[str], n: int = 256, n_random: int = 64, stages: int
 
 def verdicts(model: nn.Module, images: Any, methods: Sequence[str] | None = None,
              n: int = 256, n_random: int = 64, stages: int = 3, steps: int = 8,
-             seed: int = 0, cache: bool = True, compute: bool = True) -> dict[str, Verdict]:
+             seed: int = 0, cache: bool = True, compute: bool = True,
+             on_step: Callable[[int, int], None] | None = None,
+             cancelled: Callable[[], bool] | None = None) -> dict[str, Verdict]:
     """Checks of every method (default: all registered) on up to ``n`` faces of ``images``
     (a seeded sample), explaining the predicted class.
 
@@ -131,9 +133,14 @@ def verdicts(model: nn.Module, images: Any, methods: Sequence[str] | None = None
         stages: cumulative randomisation stages; the verdict reads the last.
         steps: points of the deletion and insertion curves.
         compute: false: only the verdicts cached already (the others are left out).
+        on_step: called with (steps done, steps in all) as the checks go (a step: one
+            method's maps on the faces or on one randomised stage, or the curves).
+        cancelled: checked before each step; when true the checks stop with
+            :class:`ferviz.errors.Cancelled`, caching nothing.
 
     Raises:
         FervizError: unknown methods, bad faces, a model without parameters.
+        Cancelled: ``cancelled()`` became true.
     """
     names = [get_method(m).name for m in (methods or METHODS)]
     faces, _ = as_faces(images)
@@ -146,7 +153,7 @@ def verdicts(model: nn.Module, images: Any, methods: Sequence[str] | None = None
     todo = [m for m in names if m not in out]
     if todo and compute:
         out.update(_compute(model, faces, todo, min(n_random, len(faces)), stages, steps,
-                            seed))
+                            seed, Steps(len(todo) * (stages + 1) + 1, on_step, cancelled)))
         for m in todo:
             if keys[m] is not None:
                 _write(keys[m], out[m])
@@ -188,22 +195,45 @@ def sample(n: int = 256, seed: int = 0) -> tuple[np.ndarray, str]:
     return load_synth(n, seed=seed).images(), f"FER-Synth ({n} generated faces)"
 
 
+class Steps:
+    """The checks' progress: each step reported to ``on_step``, cancellation checked before
+    each."""
+
+    def __init__(self, total: int, on_step: Callable[[int, int], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> None:
+        self.total, self.done = total, 0
+        self.on_step, self.cancelled = on_step, cancelled
+
+    def __call__(self, work: Callable[[], Any]) -> Any:
+        from ..errors import Cancelled
+
+        if self.cancelled is not None and self.cancelled():
+            raise Cancelled("trust checks cancelled")
+        out = work()
+        self.done += 1
+        if self.on_step is not None:
+            self.on_step(self.done, self.total)
+        return out
+
+
 def _compute(model: nn.Module, faces: np.ndarray, methods: list[str], n_random: int,
-             stages: int, steps: int, seed: int) -> dict[str, Verdict]:
+             stages: int, steps: int, seed: int, step: Steps) -> dict[str, Verdict]:
     with prepared(model, torch.device("cpu")), torch.inference_mode():
         targets = np.concatenate([model(b).argmax(1).numpy() for b in to_tensor(faces).split(512)])
     fast = fused_copy(model)
-    maps = {m: _maps(model, fast, faces, targets, m) for m in methods}
+    maps = {m: step(lambda m=m: _maps(model, fast, faces, targets, m)) for m in methods}
     rho: dict[str, list[float]] = {m: [] for m in methods}
     stage_names = []
     for name, shuffled in randomised_stages(model, stages, seed):
         stage_names.append(name)
         fast_shuffled = fused_copy(shuffled)
         for m in methods:
-            again = _maps(shuffled, fast_shuffled, faces[:n_random], targets[:n_random], m)
+            again = step(lambda m=m: _maps(shuffled, fast_shuffled, faces[:n_random],
+                                           targets[:n_random], m))
             rho[m].append(float(rank_correlation(maps[m][:n_random].reshape(n_random, -1),
                                                  again.reshape(n_random, -1)).mean()))
-    auc = deletion_insertion_all(fast, faces, maps, targets, steps=steps, seed=seed)
+    auc = step(lambda: deletion_insertion_all(fast, faces, maps, targets, steps=steps,
+                                              seed=seed))
     chance = auc["random"]
     return {m: Verdict(m, get_method(m).class_agnostic, stage_names, rho[m],
                        auc[m]["deletion"], auc[m]["insertion"], chance["deletion"],
