@@ -80,6 +80,7 @@ def _run(ray, manifest: Manifest, folder: Path, todo: list[Shard], workers: int 
         gpus = 1.0 if resources.get("GPU", 0) >= 1 else 0.0
     replicas = workers or max(1, int(resources.get("GPU", 0) // gpus if gpus else
                                      resources.get("CPU", 1)))
+    replicas = min(replicas, len(todo))  # an actor per shard at most: none waits idle
     items = [{"index": s.index, "start": s.start, "stop": s.stop} for s in todo]
     shards = ray.data.from_items(items, override_num_blocks=len(items))
     done = shards.map_batches(
