@@ -22,12 +22,34 @@ STALE_SECONDS = 3600  # a .part file without a live writer's pid is stale after 
 DAMAGED = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
 
 
+_WRITABLE: set[Path] = set()  # cache folders found writable by this process
+
+
 def cache_dir(sub: str = "") -> Path:
     """``$FERVIZ_CACHE`` (default ``~/.cache/ferviz``), created on demand; half-written files
-    left there by killed writers are removed."""
-    root = Path(os.environ.get("FERVIZ_CACHE") or Path.home() / ".cache" / "ferviz")
+    left there by killed writers are removed.
+
+    Raises:
+        FervizError: the folder cannot be created or written (``FERVIZ_CACHE`` names a file,
+            a read-only folder...): ferviz does not run without its cache.
+    """
+    from .errors import FervizError, shown
+
+    given = os.environ.get("FERVIZ_CACHE")
+    root = Path(given or Path.home() / ".cache" / "ferviz")
     path = root / sub if sub else root
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if path not in _WRITABLE:
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".ferviz-check-"):
+                pass
+    except OSError as e:
+        where = f"FERVIZ_CACHE={shown(given)}" if given else \
+            f"{shown(root)} (the default; FERVIZ_CACHE is not set)"
+        raise FervizError(f"the cache folder {where} cannot be written "
+                          f"({e.strerror or e}: {shown(e.filename or path)}); set "
+                          "FERVIZ_CACHE to a writable folder") from e
+    _WRITABLE.add(path)
     remove_stale_parts(path)
     return path
 
@@ -80,6 +102,10 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~umask)  # after writing: some writers replace the file
         os.replace(tmp, target)
+    except OSError as e:  # a full disk: name the file the user knows, not the .part
+        if e.filename is None or e.filename == tmp:
+            e.filename = str(target)
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -49,6 +49,30 @@ def label_index(name: str) -> int:
     return INDEX[emotion]
 
 
+def check_target(target: str, labels: bool = True) -> None:
+    """Refuse a ``--target`` that names nothing before any work: ``pred``, ``true`` (only
+    where faces have labels), an emotion, or a contrast ``a-b`` of two different emotions
+    (``a`` may be ``pred`` or ``true``), as :func:`ferviz.explain.core.resolve_targets`
+    takes them.
+
+    Raises:
+        FervizError: naming the targets there are.
+    """
+    given = ("pred", "true") if labels else ("pred",)
+    parts = target.split("-", 1) if canonical(target) is None and "-" in target else [target]
+    first, other = parts[0], parts[1:]
+    if first == "true" and not labels:
+        raise FervizError(f"target {target!r} needs known labels, and these faces have none; "
+                          "choose pred, an emotion or a contrast such as sad-neutral")
+    known = first in given or canonical(first) is not None
+    if not known or (other and canonical(other[0]) is None):
+        raise FervizError(f"unknown target {target!r}; choose {', '.join(given)}, an emotion "
+                          f"({', '.join(EMOTIONS)}) or a contrast such as sad-neutral")
+    if other and canonical(first) is not None and canonical(first) == canonical(other[0]):
+        raise FervizError(f"the contrast {target} explains nothing (a class minus itself is "
+                          "zero everywhere); name two different classes")
+
+
 def label_name(index: int) -> str:
     """Emotion name of a label index, 'contempt' for :data:`CONTEMPT`, 'unknown' for -1."""
     if index == CONTEMPT:

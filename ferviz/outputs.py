@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import FervizError
@@ -31,6 +32,10 @@ def check_output(path: str | os.PathLike, force: bool = False) -> Path:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".ferviz-check-"):
             pass
     except OSError as e:
+        in_the_way = next((p for p in [folder, *folder.parents] if p.exists()), None)
+        if in_the_way is not None and not in_the_way.is_dir():
+            raise FervizError(f"cannot write to {folder}: {in_the_way} is a file, not a "
+                              "folder") from e
         raise FervizError(f"cannot write to {folder}: {e.strerror or e}") from e
     return path
 
@@ -49,11 +54,28 @@ def write_or_keep(path: Path, write: Callable[[Path], None]) -> Path:
     except OSError as e:
         from .cache import cache_dir
 
-        keep = cache_dir("unsaved") / path.name
         try:
+            keep = cache_dir("unsaved") / path.name
             write(keep)
-        except OSError:
+        except (OSError, FervizError):  # FervizError: the cache folder is unusable too
             raise FervizError(f"cannot write {path} ({e.strerror or e}), nor a copy "
-                              f"under {keep.parent}") from e
+                              "under the cache folder ($FERVIZ_CACHE/unsaved)") from e
         raise FervizError(f"cannot write {path} ({e.strerror or e}); the result was kept "
                           f"as {keep}") from e
+
+
+@contextmanager
+def new_folder(folder: str | os.PathLike) -> Iterator[Path]:
+    """Yield ``folder``; if the block fails, remove the folders it created that are still
+    empty (a refused or failed command leaves no empty output folder behind)."""
+    folder = Path(folder)
+    missing = [p for p in [folder, *folder.parents] if not p.exists()]
+    try:
+        yield folder
+    except BaseException:
+        for p in missing:  # deepest first
+            try:
+                p.rmdir()
+            except OSError:  # not empty, or already gone
+                break
+        raise

@@ -24,6 +24,7 @@ import traceback
 from pathlib import Path
 
 import bad_input_cases  # noqa: F401  (fills CASES)
+import bad_input_round3  # noqa: F401
 from bad_input_files import CASES, Case, Content
 
 

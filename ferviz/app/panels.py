@@ -74,8 +74,10 @@ def run(image: str | os.PathLike, load: Callable[[], FERModel], note: str | None
     """
     from ..data.photos import overview, read_photo
     from ..explain.regions import load_regions
+    from ..labels import check_target
     from ..viz.overlays import PanelMap, write_panel
 
+    check_target(target, labels=False)  # a photo's faces have no labels
     names = [get_method(m).name for m in (methods or DEFAULT_METHODS)]
     region_spec = load_regions(regions) if regions is not None else None
     photo = read_photo(image, detect=detect, all_faces=all_faces)

@@ -276,7 +276,7 @@ def convert(model: str, out: Path, force: bool = False, **options: Any) -> tuple
 
 def saliency_video(video: Path, ms: ModelSpec | None, methods: list[str] | None,
                    regions_file: Path | None, target: str, out: Path | None, force: bool,
-                   detect: bool, overlay: str | None, every: int, max_frames: int):
+                   detect: bool, overlay: str | None, every: int, max_frames: int | None):
     """Follow, predict and explain the faces of a video; write the annotated video, the
     per-frame table and the timeline (see :func:`ferviz.video.run.explain_video`)."""
     from ..explain.photo import default_model

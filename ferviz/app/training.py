@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import FervizError, shown
-from ..outputs import check_output
+from ..outputs import check_output, new_folder
 from ..specs import DataSpec, ModelSpec
 
 
@@ -78,5 +78,6 @@ def ensemble(members: list[str], out: Path, force: bool = False):
     """Write a zoo ensemble card averaging ``members``' probabilities."""
     from ..models.zoo import write_ensemble
 
-    check_output(out / "card.json", force)
-    return write_ensemble(members, out)
+    with new_folder(out):
+        check_output(out / "card.json", force)
+        return write_ensemble(members, out)

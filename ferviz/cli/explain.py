@@ -58,8 +58,9 @@ def saliency(image: Annotated[Path, typer.Argument(help="A photo, a face crop or
              = None,
              every: Annotated[int, typer.Option(help="Videos: draw the overlay on every Nth "
                                                 "frame.")] = 1,
-             max_frames: Annotated[int, typer.Option(help="Videos: read at most N frames.")]
-             = 108_000) -> None:
+             max_frames: Annotated[Optional[int], typer.Option(
+                 help="Videos: read the first N frames at most (default: up to 108,000, an "
+                 "hour at 30 frames/s; a header announcing more is refused).")] = None) -> None:
     """Explain the faces of one photo: a PNG panel per face (face, emotion probabilities,
     one overlay per method captioned with its off-face and region shares), an overview image
     with numbered boxes when there are several faces, and the top-3 emotions. A video (any

@@ -35,6 +35,9 @@ NAMES = {"mmod": "dlib's MMOD CNN", "haar": "OpenCV's Haar cascade"}
 DETECT_SIDE = 640  # MMOD runs on the photo shrunk to this longer side (px)
 CONFIRM_SIDE = 120  # px: a Haar box MMOD missed is looked at again at this size
 MMOD_TO_HAAR = 1.1  # median Haar side / MMOD side on faces both find (bench_detector.py)
+# px at the detection scale: a narrower photo holds no face MMOD finds (about 40 px at the
+# least, upsampled), and under 7 px its filter windows do not fit (dlib raises)
+MMOD_MIN_SIDE = 20
 Eyes = tuple[tuple[float, float], ...]
 Found = tuple[Box, float, Eyes]
 
@@ -81,8 +84,10 @@ def mmod(gray: np.ndarray, upsample: bool = False) -> list[Found]:
     import cv2
     import dlib
 
-    net, five = _mmod()
     scale = min(1.0, DETECT_SIDE / max(gray.shape))
+    if min(gray.shape) * scale < MMOD_MIN_SIDE:  # a strip of a photo: no face to find
+        return []
+    net, five = _mmod()
     small = gray if scale == 1 else cv2.resize(gray, None, fx=scale, fy=scale,
                                                interpolation=cv2.INTER_AREA)
     img = np.ascontiguousarray(gray, np.uint8)

@@ -27,6 +27,7 @@ SPLITS = ("Training", "PublicTest", "PrivateTest")
 COLUMNS = ("emotion", "pixels", "Usage")
 PIXELS = FACE_SIZE * FACE_SIZE
 BLOCK = 1 << 22  # bytes of decompressed text parsed at once
+MAX_LINE = 1 << 20  # bytes: a FER2013 line is about 9 kB (2,304 values of up to 3 digits)
 SHOWN = 5  # bad lines named in a message
 _CODES = {str(i).encode(): i for i in range(len(EMOTIONS))}
 _SPLIT_OF = {s.lower().encode(): s for s in SPLITS}
@@ -46,8 +47,18 @@ def _open(path: Path, raw: BinaryIO) -> BinaryIO:
     return raw
 
 
+class _LongLine(Exception):
+    """A line longer than :data:`MAX_LINE` (a file that is no fer2013.csv, or a bomb that
+    decompresses into one endless line): reading on would take memory and time without
+    end."""
+
+
 def _blocks(stream: BinaryIO) -> Iterator[bytes]:
-    """Whole lines, about :data:`BLOCK` bytes at a time, each block ending with a newline."""
+    """Whole lines, about :data:`BLOCK` bytes at a time, each block ending with a newline.
+
+    Raises:
+        _LongLine: a line longer than :data:`MAX_LINE` bytes (the next line to parse).
+    """
     rest = b""
     while data := stream.read(BLOCK):
         buf = rest + data
@@ -55,6 +66,8 @@ def _blocks(stream: BinaryIO) -> Iterator[bytes]:
         if cut:
             yield buf[:cut]
         rest = buf[cut:]
+        if len(rest) > MAX_LINE:
+            raise _LongLine
     if rest:
         yield rest + b"\n"
 
@@ -111,6 +124,9 @@ class _Reader:
                               f"{what.format(value)}")
 
     def block(self, text: bytes) -> None:
+        if not text.strip(b" \t\r\n"):  # blank lines only (a run of newlines): skip fast
+            self.line += text.count(b"\n")
+            return
         lines = text.split(b"\n")[:-1]
         first = self.line + 1
         self.line += len(lines)
@@ -236,9 +252,14 @@ def parse_csv(path: str | Path, quiet: bool | None = None
                 raise FervizError(f"{shown(path)}: line 1 is blank; expected the header "
                                   f"{','.join(COLUMNS)}")
             reader = _Reader(path, header)
-            for text in _blocks(stream):
-                reader.block(text)
-                bar.update(raw.tell() - bar.n)
+            try:
+                for text in _blocks(stream):
+                    reader.block(text)
+                    bar.update(raw.tell() - bar.n)
+            except _LongLine:
+                raise FervizError(f"{shown(path)}: line {reader.line + 1:,} is longer than "
+                                  f"{MAX_LINE >> 20} MB (a FER2013 line is about 9 kB); not a "
+                                  "fer2013 csv") from None
     except _READ_ERRORS as e:
         what = "file" if kind == "csv" else f"{kind} file"
         raise FervizError(f"{shown(path)}: cannot read the {what}; it is corrupt or truncated "

@@ -40,7 +40,7 @@ def read_votes(path: str | os.PathLike, expected_rows: int | None = None) -> np.
     if not path.is_file():
         raise FervizError(f"{shown(path)}: no such file")
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, dtype=str)  # numbers checked below (a 400-digit int overflows)
     except (OSError, ValueError, EOFError, pd.errors.ParserError) as e:
         raise FervizError(f"{shown(path)}: cannot read as a FER+ votes csv ({e})") from e
     missing = [c for c in FERPLUS_COLUMNS if c not in df.columns]

@@ -35,6 +35,7 @@ _SCHEMES = {
     "RaFD": re.compile(r"^Rafd\d{3}_(?P<subject>\d{2,3})_[A-Za-z]+_[A-Za-z]+_(?P<emotion>[A-Za-z]+)"
                        r"_[A-Za-z]+\.\w+$", re.I),
 }
+MAX_GROUP_COLUMNS = 256  # a groups csv with more is refused before its rows are read
 RESERVED = ("id", "split", "source", "label", "pred", "confidence", "margin", "entropy",
             "correct")
 
@@ -107,7 +108,8 @@ def groups_from_csv(records: Records, path: str | os.PathLike) -> dict[str, np.n
     """Group columns from a csv whose first column names faces (id, file name or stem).
 
     Raises:
-        FervizError: unreadable file, no group columns, duplicate ids, or no face matched.
+        FervizError: unreadable file, no group columns, more than
+            :data:`MAX_GROUP_COLUMNS`, duplicate ids, or no face matched.
     """
     import pandas as pd
 
@@ -115,6 +117,11 @@ def groups_from_csv(records: Records, path: str | os.PathLike) -> dict[str, np.n
     if not path.is_file():
         raise FervizError(f"{path}: no such file")
     try:
+        width = pd.read_csv(path, dtype=str, nrows=0).shape[1]
+        if width - 1 > MAX_GROUP_COLUMNS:
+            raise FervizError(f"{path}: {width - 1:,} group columns; a groups csv holds at most "
+                              f"{MAX_GROUP_COLUMNS} (an id column, then one column per "
+                              "grouping such as subject or sequence)")
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
         raise FervizError(f"{path}: cannot read as a groups csv ({e})") from e
@@ -130,8 +137,13 @@ def groups_from_csv(records: Records, path: str | os.PathLike) -> dict[str, np.n
     if all(m < 0 for m in match):
         raise FervizError(f"{path}: no id matches a face; use face ids, file names or stems "
                           f"(e.g. {Path(str(records.ids[0])).name})")
-    return {c: np.array([table[c].iloc[m] if m >= 0 and table[c].iloc[m] != "" else None
-                         for m in match], dtype=object) for c in columns}
+    rows_of = np.array(match)
+    out = {}
+    for name, column in zip(columns, table.columns[1:]):
+        values = np.append(table[column].to_numpy(object), "")[rows_of]  # -1: no row, ""
+        values[values == ""] = None
+        out[name] = values
+    return out
 
 
 def groups_from_regex(records: Records, pattern: str) -> dict[str, np.ndarray]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import FervizError
 from ..labels import EMOTIONS
+from ..outputs import check_output
 from ..predict import to_tensor
 from .core import SaliencyMaps, explain
 from .evidence import Evidence
@@ -169,6 +170,7 @@ def output_paths(image: str | os.PathLike, n_faces: int, out: str | os.PathLike 
     if existing and not force:
         raise FervizError(f"{', '.join(existing)} exists; pass --force to overwrite "
                           "(or -o for another path)")
+    check_output(base, force=True)  # a folder that cannot be written: before any work
     return paths
 
 

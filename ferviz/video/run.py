@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FervizError
-from .source import MAX_FRAMES, open_video
+from .source import open_video
 
 FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}  # annotated video codecs (MPEG-4 part 2, MJPEG)
 
@@ -79,7 +79,7 @@ class VideoResult:
 
 def explain_video(path: str | os.PathLike, model: Any, out: str | os.PathLike | None = None,
                   force: bool = False, detect: bool = True, overlay: str | None = None,
-                  every: int = 1, target: str = "pred", max_frames: int = MAX_FRAMES,
+                  every: int = 1, target: str = "pred", max_frames: int | None = None,
                   progress: bool | None = None,
                   on_frame: Callable[[int], None] | None = None) -> VideoResult:
     """Follow, predict and explain the faces of a video file and write its outputs.
@@ -90,13 +90,17 @@ def explain_video(path: str | os.PathLike, model: Any, out: str | os.PathLike | 
         detect: find faces (else each whole frame is one face).
         overlay: a saliency method drawn over the faces of every ``every``-th frame.
         target: what the overlay explains: ``pred``, an emotion or a contrast.
-        max_frames: frames read at most (a header announcing more is refused).
+        max_frames: frames read at most (a longer video is read up to there, with a
+            note); None: :data:`~ferviz.video.source.MAX_FRAMES`, and a header announcing
+            more is refused.
         on_frame: called with each frame's index (a progress display).
 
     Raises:
         FervizError: bad video (see :func:`~ferviz.video.source.open_video`), existing
             outputs without ``force``, a bad method or ``every``, or no face in any frame.
     """
+    from ..cache import atomic_path
+    from ..labels import check_target
     from ..outputs import check_output
     from .draw import annotate
     from .frames import analyse
@@ -104,6 +108,7 @@ def explain_video(path: str | os.PathLike, model: Any, out: str | os.PathLike | 
     from .summary import rows as frame_rows
 
     outputs = VideoOutputs.of(path, out)
+    check_target(target, labels=False)  # a video's faces have no labels
     if every < 1:
         raise FervizError(f"--every must be at least 1, not {every}")
     if overlay:
@@ -114,26 +119,31 @@ def explain_video(path: str | os.PathLike, model: Any, out: str | os.PathLike | 
     for p in outputs.paths():
         check_output(p, force)
     start, rows = time.perf_counter(), []
-    with _video_writer(outputs.video, (source.width, source.height), source.fps) as write:
-        for frame in _progress(analyse(source.frames(), model, source.fps, detect, overlay,
-                                       every, target), source, progress):
-            write(annotate(frame))
-            rows += frame_rows(frame)
-            if on_frame:
-                on_frame(frame.index)
-        if not rows:
-            raise FervizError(f"{path}: no face found in any of its {source.read:,} frames "
-                              f"({source.read / source.fps:.1f} s); pass --no-detect to take "
-                              "each whole frame as one face")
-    seconds = time.perf_counter() - start
-    df = frame_table(rows)
-    summary = {"video": str(path), "model": getattr(model.card, "name", ""),
-               "size": [source.width, source.height], **summarise(df, source.fps, source.read),
-               "overlay": overlay, "every": every if overlay else None, "notes": source.notes,
-               "processing": {"seconds": round(seconds, 3),
-                              "frames_per_second": round(source.read / seconds, 2)},
-               "outputs": {k: str(v) for k, v in vars(outputs).items()}}
-    _write_side_outputs(df, outputs, f"{Path(path).name} - {summary['model']}")
+    with ExitStack() as stack:  # every output appears at once, or none does
+        tmp = {p: stack.enter_context(atomic_path(p)) for p in outputs.paths()}
+        with _video_writer(outputs.video, tmp[outputs.video], (source.width, source.height),
+                           source.fps) as write:
+            for frame in _progress(analyse(source.frames(), model, source.fps, detect, overlay,
+                                           every, target), source, progress):
+                write(annotate(frame))
+                rows += frame_rows(frame)
+                if on_frame:
+                    on_frame(frame.index)
+            if not rows:
+                raise FervizError(f"{path}: no face found in any of its {source.read:,} frames "
+                                  f"({source.read / source.fps:.1f} s); pass --no-detect to "
+                                  "take each whole frame as one face")
+        seconds = time.perf_counter() - start
+        df = frame_table(rows)
+        summary = {"video": str(path), "model": getattr(model.card, "name", ""),
+                   "size": [source.width, source.height],
+                   **summarise(df, source.fps, source.read),
+                   "overlay": overlay, "every": every if overlay else None,
+                   "notes": source.notes,
+                   "processing": {"seconds": round(seconds, 3),
+                                  "frames_per_second": round(source.read / seconds, 2)},
+                   "outputs": {k: str(v) for k, v in vars(outputs).items()}}
+        _write_side_outputs(df, outputs, tmp, f"{Path(path).name} - {summary['model']}")
     return VideoResult(summary, df, outputs)
 
 
@@ -146,35 +156,62 @@ def _progress(frames: Iterator, source: Any, show: bool | None) -> Iterator:
 
 
 @contextmanager
-def _video_writer(path: Path, size: tuple[int, int], fps: float
+def _video_writer(path: Path, tmp: Path, size: tuple[int, int], fps: float
                   ) -> Iterator[Callable[[np.ndarray], None]]:
-    """A frame writer whose file appears at ``path`` only when the block succeeds (OpenCV
-    picks the container from the name, so the temporary file keeps the suffix)."""
+    """A frame writer into ``tmp`` (the temporary file of ``path``; OpenCV picks the
+    container from the name, so it writes beside it under ``path``'s suffix). When the block
+    succeeds the file is read back: OpenCV reports no failed write (a full disk), so a video
+    with fewer frames than written is an error, not a result."""
     import cv2
 
-    from ..cache import atomic_path
+    named = tmp.with_name(tmp.name + path.suffix)
+    writer = cv2.VideoWriter(str(named), cv2.VideoWriter_fourcc(*FOURCC[path.suffix.lower()]),
+                             fps, size)
+    written = 0
 
-    with atomic_path(path) as tmp:
-        named = tmp.with_name(tmp.name + path.suffix)
-        writer = cv2.VideoWriter(str(named), cv2.VideoWriter_fourcc(*FOURCC[path.suffix.lower()]),
-                                 fps, size)
-        try:
-            if not writer.isOpened():
-                raise FervizError(f"{path}: OpenCV cannot write this video")
-            yield writer.write
-            writer.release()
-            os.replace(named, tmp)
-        finally:
-            writer.release()
-            named.unlink(missing_ok=True)
+    def write(image: np.ndarray) -> None:
+        nonlocal written
+        writer.write(image)
+        written += 1
+
+    try:
+        if not writer.isOpened():
+            raise FervizError(f"{path}: OpenCV cannot write this video")
+        yield write
+        writer.release()
+        readable = _frames_in(named, written)
+        if readable < written:
+            raise FervizError(f"cannot write {path}: only {readable:,} of its {written:,} "
+                              "frames could be read back (is the disk full?); nothing was "
+                              "written")
+        os.replace(named, tmp)
+    finally:
+        writer.release()
+        named.unlink(missing_ok=True)
 
 
-def _write_side_outputs(df: Any, outputs: VideoOutputs, title: str) -> None:
-    from ..cache import atomic_write
+def _frames_in(path: Path, most: int) -> int:
+    """How many frames (up to ``most``) a video file holds, by reading them back (about
+    0.5 ms a frame: no decoding to pixels)."""
+    from .source import _capture
+
+    cap = _capture(path)
+    try:
+        n = 0
+        while n < most and cap.grab():
+            n += 1
+        return n
+    finally:
+        cap.release()
+
+
+def _write_side_outputs(df: Any, outputs: VideoOutputs, tmp: dict[Path, Path],
+                        title: str) -> None:
+    """The table, csv and timelines, into the temporary files ``tmp`` of ``outputs``."""
     from .timeline import timeline_figure, write_timeline_png
 
-    atomic_write(outputs.table, lambda p: df.to_parquet(p, index=False))
-    atomic_write(outputs.csv, lambda p: df.to_csv(p, index=False))
+    df.to_parquet(tmp[outputs.table], index=False)
+    df.to_csv(tmp[outputs.csv], index=False)
     fig = timeline_figure(df, title)
-    atomic_write(outputs.html, lambda p: fig.write_html(p, include_plotlyjs=True))
-    atomic_write(outputs.png, lambda p: write_timeline_png(df, p, title))
+    fig.write_html(tmp[outputs.html], include_plotlyjs=True)
+    write_timeline_png(df, tmp[outputs.png], title)

@@ -92,7 +92,8 @@ class VideoSource:
                                                   else "no frame could be decoded (the video "
                                                   "is corrupt)"))
         if self.read >= self.max_frames and self.claimed > self.read:
-            self.notes.append(f"stopped after {self.read:,} frames (--max-frames)")
+            self.notes.append(f"read the first {self.read:,} of the {self.claimed:,} frames "
+                              f"its header announces (--max-frames {self.max_frames})")
         elif self.claimed and self.read < self.claimed - 1:
             self.notes.append(f"the video ended after {self.read:,} of the {self.claimed:,} "
                               "frames its header announces (truncated?)")
@@ -112,18 +113,24 @@ def _capture(path: Path):
         log.setLogLevel(level)
 
 
-def open_video(path: str | os.PathLike, max_frames: int = MAX_FRAMES) -> VideoSource:
+def open_video(path: str | os.PathLike, max_frames: int | None = None) -> VideoSource:
     """Open a video file and check it before any decoding work.
+
+    Args:
+        max_frames: read at most this many frames (a longer video is read up to there, with
+            a note); None: at most :data:`MAX_FRAMES`, and a header announcing more is
+            refused (an hour's work the person did not ask for).
 
     Raises:
         FervizError: missing or empty file, a sound file, a file FFmpeg cannot open
             (corrupt, truncated, no video stream), no frames, frames larger than
-            :data:`MAX_PIXELS`, or a header announcing more than ``max_frames`` frames.
+            :data:`MAX_PIXELS`, or (``max_frames`` None) a header announcing more than
+            :data:`MAX_FRAMES` frames.
     """
     import cv2
 
     p = Path(path)
-    if max_frames < 1:
+    if max_frames is not None and max_frames < 1:
         raise FervizError(f"--max-frames must be at least 1, not {max_frames}")
     regular_file(p, "video file")
     if not p.is_file():
@@ -149,11 +156,13 @@ def open_video(path: str | os.PathLike, max_frames: int = MAX_FRAMES) -> VideoSo
                           f"{MAX_PIXELS:,} pixels, 4K UHD)")
     if w == 0 or h == 0:
         raise FervizError(f"{p}: the video has no frames (no picture size)")
-    if claimed > max_frames:
+    if max_frames is None and claimed > MAX_FRAMES:
         raise FervizError(f"{p}: the header announces {claimed:,} frames, more than the "
-                          f"{max_frames:,} ferviz reads; pass --max-frames to allow more")
+                          f"{MAX_FRAMES:,} (an hour at 30 frames/s) ferviz reads unless told; "
+                          "pass --max-frames N to read the first N frames")
     note = [] if 1 <= fps <= 1000 else [f"frame rate unknown ({fps:g}); assumed 25 frames/s"]
-    return VideoSource(p, w, h, fps if not note else 25.0, claimed, max_frames, note)
+    return VideoSource(p, w, h, fps if not note else 25.0, claimed, max_frames or MAX_FRAMES,
+                       note)
 
 
 def _unreadable(p: Path, kind: str | None) -> str:
