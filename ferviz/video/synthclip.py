@@ -114,7 +114,8 @@ def shot_frames(shots: Sequence[Shot], size: tuple[int, int] = (320, 240), seed:
     frame. ``noise`` adds a camera's sensor noise (the standard deviation of each pixel's
     grey levels, new on every frame) and ``flicker`` its lighting changes (the standard
     deviation of each frame's relative brightness)."""
-    rng, sprites = np.random.default_rng([seed, 1]), {}
+    rng = np.random.default_rng([seed, 1])
+    sprites: dict = {}
     for shot in shots:
         back = background(size, seed, shot.scene)
         for k in range(shot.frames):
