@@ -1,10 +1,11 @@
-"""Per frame: find the faces, follow them with an id, predict each face and explain some."""
+"""Per frame: find the faces, follow them with an id (new ids after a hard cut), predict
+each face from a steadied crop and explain some."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from ..data.boxes import Box, iou
 from ..labels import EMOTIONS
+from .cuts import CutDetector
 from .tracker import Tracker
 
 DETECT_WIDTH = 320  # frames are shrunk to this width for a full search (faces cut at full size)
@@ -24,8 +26,9 @@ TORCH_THREADS = 1  # one face per forward pass: more threads only wait on each o
 
 @dataclass(frozen=True)
 class FaceOnFrame:
-    """One face on one frame: its track id, box (x, y, w, h) in the frame, the 48 x 48 crop,
-    the 7 probabilities and, on explained frames, its saliency map in [0, 1]."""
+    """One face on one frame: its track id, box (x, y, w, h) in the frame (the tracker's
+    steadied box, which the crop is cut from), the 48 x 48 crop, the 7 probabilities and,
+    on explained frames, its saliency map in [0, 1]."""
 
     id: int
     box: Box
@@ -40,12 +43,15 @@ class FaceOnFrame:
 
 @dataclass(frozen=True)
 class Frame:
-    """A decoded frame (BGR) and the faces followed on it."""
+    """A decoded frame (BGR), the faces followed on it, whether a hard cut came just before
+    it and its shot (the number of cuts before it)."""
 
     index: int
     time: float
     image: np.ndarray
     faces: list[FaceOnFrame] = field(default_factory=list)
+    cut: bool = False
+    shot: int = 0
 
 
 class FaceFinder:
@@ -114,11 +120,12 @@ def analyse(frames: Iterable[tuple[int, float, np.ndarray]], model: Any, fps: fl
     """Follow, predict and (every ``every``-th frame, with method ``overlay``) explain the
     faces of each (index, seconds, BGR image) in ``frames``, one frame at a time."""
     find = FaceFinder(detect)
-    tracker = Tracker(confirm=3 if detect else 1, patience=max(2, round(fps / 2)))
+    tracker = Tracker(confirm=3 if detect else 1, patience=max(2, round(fps / 2)), steady=True)
+    cuts = CutDetector()
     with few_threads():
         for index, seconds, image in frames:
             yield follow(model, find, tracker, index, seconds, image,
-                         overlay if overlay and index % every == 0 else None, target)
+                         overlay if overlay and index % every == 0 else None, target, cuts)
 
 
 @contextmanager
@@ -132,28 +139,36 @@ def few_threads() -> Iterator[None]:
 
 
 def follow(model: Any, find: FaceFinder, tracker: Tracker, index: int, seconds: float,
-           image: np.ndarray, overlay: str | None = None, target: str = "pred") -> Frame:
-    """One frame: find the faces, update the tracks, predict (and explain) the faces."""
+           image: np.ndarray, overlay: str | None = None, target: str = "pred",
+           cuts: CutDetector | None = None) -> Frame:
+    """One frame: look for a hard cut (with ``cuts``: after one every track ends), find the
+    faces, update the tracks, predict (and explain) the faces."""
     import cv2
 
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    cut = bool(cuts and cuts(gray))
+    if cut:
+        tracker.cut()
     seen = tracker.update(find(gray, index, tracker.expected()))
-    return _frame(model, gray, index, seconds, image, seen, overlay, target)
+    shot = cuts.cuts if cuts else 0
+    return _frame(model, gray, Frame(index, seconds, image, cut=cut, shot=shot), seen, overlay,
+                  target)
 
 
-def _frame(model: Any, gray: np.ndarray, index: int, seconds: float, image: np.ndarray,
-           seen: list[tuple[int, Box]], overlay: str | None, target: str) -> Frame:
-    """Crop, predict and (with ``overlay``) explain the faces followed on one frame."""
+def _frame(model: Any, gray: np.ndarray, frame: Frame, seen: list[tuple[int, Box]],
+           overlay: str | None, target: str) -> Frame:
+    """``frame`` with its followed faces cropped, predicted and (with ``overlay``)
+    explained."""
     from ..data.images import crop_face
     from ..predict import predict_proba
 
     if not seen:
-        return Frame(index, seconds, image)
+        return frame
     faces = np.stack([crop_face(gray, box) for _, box in seen])
     probs = predict_proba(model, faces, progress=False)
     maps = explain_faces(model, faces, probs, overlay, target) if overlay else [None] * len(seen)
-    return Frame(index, seconds, image, [FaceOnFrame(i, box, f, p, m) for (i, box), f, p, m
-                                         in zip(seen, faces, probs, maps)])
+    return replace(frame, faces=[FaceOnFrame(i, box, f, p, m) for (i, box), f, p, m
+                                 in zip(seen, faces, probs, maps)])
 
 
 def explain_faces(model: Any, faces: np.ndarray, probs: np.ndarray, method: str,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .cuts import CutDetector
 from .frames import FaceFinder, Frame, few_threads, follow
 from .tracker import Tracker
 
@@ -33,7 +34,8 @@ class LiveAnalyser:
     def __init__(self, model: Any, lock: AbstractContextManager | None = None) -> None:
         self.model, self.lock = model, lock or nullcontext()
         self.find = FaceFinder()
-        self.tracker = Tracker(patience=round(LIVE_FPS / 2))
+        self.tracker = Tracker(patience=round(LIVE_FPS / 2), steady=True)
+        self.cuts = CutDetector()
         self.start = time.monotonic()
         self.frames = 0
         self.latest: Frame | None = None
@@ -47,7 +49,8 @@ class LiveAnalyser:
 
         seconds = time.monotonic() - self.start
         with self._mutex, self.lock, few_threads():
-            frame = follow(self.model, self.find, self.tracker, self.frames, seconds, image)
+            frame = follow(self.model, self.find, self.tracker, self.frames, seconds, image,
+                           cuts=self.cuts)
             self.frames += 1
             self.latest = frame
             self.history.extend(rows(frame))

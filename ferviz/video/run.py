@@ -67,6 +67,10 @@ class VideoResult:
         out = [(f"{s['video']}: {s['frames']:,} frames ({s['seconds']:.1f} s at {s['fps']:g} "
                 f"frames/s), {len(s['faces'])} face{'s' * (len(s['faces']) != 1)}; processed "
                 f"at {s['processing']['frames_per_second']:.1f} frames/s")]
+        if s["cuts"]:
+            at = ", ".join(map(str, s["cut_frames"]))
+            out.append(f"{s['cuts']} hard cut{'s' * (s['cuts'] != 1)} (at frame "
+                       f"{at}): the faces after a cut get new ids")
         for f in s["faces"]:
             runs = ", ".join(f"{g['emotion']} {g['start']:.1f}-{g['end']:.1f} s"
                              for g in f["segments"])
@@ -118,7 +122,7 @@ def explain_video(path: str | os.PathLike, model: Any, out: str | os.PathLike | 
     source = open_video(path, max_frames)
     for p in outputs.paths():
         check_output(p, force)
-    start, rows = time.perf_counter(), []
+    start, rows, cuts = time.perf_counter(), [], []
     with ExitStack() as stack:  # every output appears at once, or none does
         tmp = {p: stack.enter_context(atomic_path(p)) for p in outputs.paths()}
         with _video_writer(outputs.video, tmp[outputs.video], (source.width, source.height),
@@ -127,6 +131,8 @@ def explain_video(path: str | os.PathLike, model: Any, out: str | os.PathLike | 
                                            every, target), source, progress):
                 write(annotate(frame))
                 rows += frame_rows(frame)
+                if frame.cut:
+                    cuts.append(frame.index)
                 if on_frame:
                     on_frame(frame.index)
             if not rows:
@@ -137,7 +143,7 @@ def explain_video(path: str | os.PathLike, model: Any, out: str | os.PathLike | 
         df = frame_table(rows)
         summary = {"video": str(path), "model": getattr(model.card, "name", ""),
                    "size": [source.width, source.height],
-                   **summarise(df, source.fps, source.read),
+                   **summarise(df, source.fps, source.read, cuts),
                    "overlay": overlay, "every": every if overlay else None,
                    "notes": source.notes,
                    "processing": {"seconds": round(seconds, 3),

@@ -1,8 +1,10 @@
 """The per-frame table (one row per face per frame) and the summary read from it: faces,
-frames, each face's dominant emotion and the segments where its emotion changes."""
+frames, hard cuts, each face's shot, dominant emotion and the segments where its emotion
+changes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,15 +17,16 @@ if TYPE_CHECKING:
 
     from .frames import Frame
 
-COLUMNS = ["frame", "time", "face", "x", "y", "w", "h", *PROBS, "pred", "confidence"]
+COLUMNS = ["frame", "time", "face", "x", "y", "w", "h", *PROBS, "pred", "confidence", "shot"]
 SMOOTH_SECONDS = 0.3  # probabilities are averaged over this window before segmenting
 MIN_SEGMENT_SECONDS = 0.5  # shorter runs of one emotion merge into their neighbour
 
 
 def rows(frame: Frame) -> list[tuple]:
-    """The table rows of one frame (the values of :data:`COLUMNS`)."""
+    """The table rows of one frame (the values of :data:`COLUMNS`; ``shot`` counts the hard
+    cuts before the frame)."""
     return [(frame.index, round(frame.time, 4), f.id, *f.box, *np.round(f.probs, 5).tolist(),
-             f.emotion, round(float(f.probs.max()), 5)) for f in frame.faces]
+             f.emotion, round(float(f.probs.max()), 5), frame.shot) for f in frame.faces]
 
 
 def frame_table(all_rows: list[tuple]) -> pd.DataFrame:
@@ -31,7 +34,7 @@ def frame_table(all_rows: list[tuple]) -> pd.DataFrame:
     import pandas as pd
 
     df = pd.DataFrame(all_rows, columns=COLUMNS)
-    ints = ["frame", "face", "x", "y", "w", "h"]
+    ints = ["frame", "face", "x", "y", "w", "h", "shot"]
     return df.astype({c: "int64" for c in ints} | {c: "float32" for c in PROBS})
 
 
@@ -63,20 +66,24 @@ def segments(face: pd.DataFrame, fps: float) -> list[dict[str, Any]]:
             for lab, a, b in merged]
 
 
-def summarise(df: pd.DataFrame, fps: float, frames: int) -> dict[str, Any]:
-    """Faces, frames and per face: frames seen, first and last time, dominant emotion (the
-    most frequent top emotion) with its share, mean probabilities and segments."""
+def summarise(df: pd.DataFrame, fps: float, frames: int,
+              cuts: Sequence[int] = ()) -> dict[str, Any]:
+    """Faces, frames, the hard cuts (``cuts``: the frames that start a new shot) and per
+    face: its shot, frames seen, first and last time, dominant emotion (the most frequent top
+    emotion) with its share, mean probabilities and segments."""
     faces = []
     for face_id, g in df.groupby("face", sort=True):
         g = g.sort_values("frame")
         counts = g["pred"].value_counts()
         faces.append({
-            "id": int(face_id), "frames": len(g), "first": float(g["time"].iloc[0]),
-            "last": float(g["time"].iloc[-1]), "dominant": str(counts.index[0]),
+            "id": int(face_id), "shot": int(g["shot"].iloc[0]), "frames": len(g),
+            "first": float(g["time"].iloc[0]), "last": float(g["time"].iloc[-1]),
+            "dominant": str(counts.index[0]),
             "dominant_share": round(float(counts.iloc[0] / len(g)), 4),
             "mean_probabilities": {e: round(float(g[p].mean()), 4)
                                    for e, p in zip(EMOTIONS, PROBS)},
             "segments": segments(g, fps)})
     with_face = int(df["frame"].nunique()) if len(df) else 0
     return {"frames": frames, "fps": round(fps, 3), "seconds": round(frames / fps, 3),
-            "frames_with_faces": with_face, "faces": faces}
+            "frames_with_faces": with_face, "cuts": len(cuts),
+            "cut_frames": [int(k) for k in cuts], "faces": faces}

@@ -1,11 +1,12 @@
 """FER-Synth clips: cartoon faces with known expressions over time, moving on a textured
 background, written with OpenCV's VideoWriter. Tests, benchmarks and the docs use them, so
-every label and position on every frame is known."""
+every label and position on every frame is known. A clip may be several shots joined by hard
+cuts (each shot its own scene), and may have a camera's sensor noise and lighting flicker."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,17 +36,32 @@ class Actor:
                 round(((1 - a) * self.start[1] + a * self.end[1]) * size[1]))
 
 
-def background(size: tuple[int, int], seed: int = 0) -> np.ndarray:
-    """A smooth textured BGR background (blurred noise over soft stripes), h x w x 3."""
+@dataclass(frozen=True)
+class Shot:
+    """A run of frames between hard cuts: its actors (whose paths and expressions span the
+    shot), its length and its scene (the background; scene 0 is the usual one)."""
+
+    actors: tuple[Actor, ...]
+    frames: int
+    scene: int = 0
+
+
+def background(size: tuple[int, int], seed: int = 0, scene: int = 0) -> np.ndarray:
+    """A smooth textured BGR background (blurred noise over soft stripes), h x w x 3. Scenes
+    other than 0 differ in the stripes' direction and period, the brightness and the tint."""
     import cv2
 
     w, h = size
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    stripes = 30 * np.sin(xx / 23.0 + yy / 41.0) + 20 * np.cos(yy / 17.0)
+    periods, level, tint = (23.0, 41.0, 17.0), 120.0, np.array([1.0, 0.92, 0.85], np.float32)
+    if scene:
+        look = np.random.default_rng([seed, scene])
+        periods = tuple(look.uniform(8, 45, 3) * look.choice([-1, 1], 3))
+        level, tint = look.uniform(70, 170), look.uniform(0.7, 1.0, 3).astype(np.float32)
+    stripes = 30 * np.sin(xx / periods[0] + yy / periods[1]) + 20 * np.cos(yy / periods[2])
     noise = cv2.GaussianBlur(rng.normal(0, 40, (h, w)).astype(np.float32), (0, 0), 6)
-    base = np.clip(120 + stripes + noise, 0, 255)
-    tint = np.array([1.0, 0.92, 0.85], np.float32)
+    base = np.clip(level + stripes + noise, 0, 255)
     return np.clip(base[..., None] * tint, 0, 255).astype(np.uint8)
 
 
@@ -92,21 +108,55 @@ def frame(actors: Sequence[Actor], k: int, n: int, back: np.ndarray,
     return out.round().astype(np.uint8)
 
 
+def shot_frames(shots: Sequence[Shot], size: tuple[int, int] = (320, 240), seed: int = 0,
+                pan: int = 0, noise: float = 0.0, flicker: float = 0.0) -> Iterator[np.ndarray]:
+    """The BGR frames of ``shots`` one after another, the background moving ``pan`` pixels a
+    frame. ``noise`` adds a camera's sensor noise (the standard deviation of each pixel's
+    grey levels, new on every frame) and ``flicker`` its lighting changes (the standard
+    deviation of each frame's relative brightness)."""
+    rng = np.random.default_rng([seed, 1])
+    sprites: dict = {}
+    for shot in shots:
+        back = background(size, seed, shot.scene)
+        for k in range(shot.frames):
+            image = frame(shot.actors, k, shot.frames, np.roll(back, pan * k, axis=1), sprites)
+            if noise or flicker:
+                lit = image * (1 + flicker * rng.standard_normal())
+                image = np.clip(lit + noise * rng.standard_normal(image.shape), 0, 255)
+                image = image.round().astype(np.uint8)
+            yield image
+
+
 def write_clip(path: str | os.PathLike, actors: Sequence[Actor], n_frames: int,
                size: tuple[int, int] = (320, 240), fps: float = 15.0, seed: int = 0,
-               fourcc: str = "mp4v", pan: int = 0) -> Path:
-    """Write a clip of ``n_frames`` frames of ``size`` (w, h), the background moving ``pan``
-    pixels a frame; returns its path."""
+               fourcc: str = "mp4v", pan: int = 0, noise: float = 0.0,
+               flicker: float = 0.0) -> Path:
+    """Write a clip of ``n_frames`` frames of ``size`` (w, h), one shot, the background moving
+    ``pan`` pixels a frame (``noise`` and ``flicker`` as in :func:`shot_frames`); returns its
+    path."""
+    return write_shots(path, [Shot(tuple(actors), n_frames)], size, fps, seed, fourcc, pan,
+                       noise, flicker)
+
+
+def write_shots(path: str | os.PathLike, shots: Sequence[Shot],
+                size: tuple[int, int] = (320, 240), fps: float = 15.0, seed: int = 0,
+                fourcc: str = "mp4v", pan: int = 0, noise: float = 0.0,
+                flicker: float = 0.0) -> Path:
+    """Write ``shots`` joined by hard cuts as one clip (see :func:`shot_frames`); returns its
+    path.
+
+    Raises:
+        OSError: OpenCV cannot write ``path`` with ``fourcc``.
+    """
     import cv2
 
     path = Path(path)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
     if not writer.isOpened():
         raise OSError(f"OpenCV cannot write {path} with {fourcc}")
-    back, sprites = background(size, seed), {}
     try:
-        for k in range(n_frames):
-            writer.write(frame(actors, k, n_frames, np.roll(back, pan * k, axis=1), sprites))
+        for image in shot_frames(shots, size, seed, pan, noise, flicker):
+            writer.write(image)
     finally:
         writer.release()
     return path
