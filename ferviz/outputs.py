@@ -14,7 +14,8 @@ from .errors import FervizError
 
 def check_output(path: str | os.PathLike, force: bool = False) -> Path:
     """Make sure ``path`` can be written before the work that produces it starts: its folder
-    exists (created if needed) and is writable, and ``path`` itself does not exist unless
+    is writable (or can be made in a writable folder: it is made when the output is written,
+    so a refused or failed run leaves none behind), and ``path`` itself does not exist unless
     ``force``.
 
     Raises:
@@ -27,15 +28,13 @@ def check_output(path: str | os.PathLike, force: bool = False) -> Path:
     if path.exists() and not force:
         raise FervizError(f"{path} exists; use --force to overwrite it")
     folder = path.parent
+    there = next((p for p in [folder, *folder.parents] if p.exists()), Path.cwd())
+    if not there.is_dir():
+        raise FervizError(f"cannot write to {folder}: {there} is a file, not a folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ferviz-check-"):
+        with tempfile.NamedTemporaryFile(dir=there, prefix=".ferviz-check-"):
             pass
     except OSError as e:
-        in_the_way = next((p for p in [folder, *folder.parents] if p.exists()), None)
-        if in_the_way is not None and not in_the_way.is_dir():
-            raise FervizError(f"cannot write to {folder}: {in_the_way} is a file, not a "
-                              "folder") from e
         raise FervizError(f"cannot write to {folder}: {e.strerror or e}") from e
     return path
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .data.fer2013 import LABEL_MODES
+from .data.fer2013 import check_labels
 from .errors import FervizError
 
 OPTIMIZERS = ("adam", "sgd")
@@ -74,4 +74,4 @@ class Recipe:
             raise FervizError("a distillation weight needs a teacher (--teacher)")
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)
-        _choice("label mode", self.labels, LABEL_MODES)
+        check_labels(self.labels)

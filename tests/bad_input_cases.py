@@ -250,7 +250,7 @@ for option, what in [("--epochs 0", "epochs must be a whole number of at least 1
                      ("--optimizer bogus", "optimizer must be one of adam, sgd, not 'bogus'"),
                      ("--optimizer Adam", "optimizer must be one of adam, sgd"),
                      ("--seed -1", "seed must be a whole number of at least 0"),
-                     ("--labels bogus", "label mode must be one of fer2013")]:
+                     ("--labels bogus", "unknown label mode 'bogus'; choose fer2013")]:
     add(what, f"{TR} -d synth {option}")
 add("needs a fer2013 csv and its FER+ votes", f"{TR} -d synth --labels ferplus-majority")
 add("no such file or folder", f"{TR} -d {{d}}/missing")

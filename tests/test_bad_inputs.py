@@ -24,6 +24,7 @@ import traceback
 from pathlib import Path
 
 import bad_input_cases  # noqa: F401  (fills CASES)
+import bad_input_options  # noqa: F401
 import bad_input_round3  # noqa: F401
 from bad_input_files import CASES, Case, Content
 
@@ -127,7 +128,7 @@ def _run_ok(case: Case, folder: Path, code: object, err: str, process: bool) -> 
 def test_every_bad_input_is_one_message_and_exit_2(tmp_path):
     from ferviz.data import open_data
 
-    assert len(CASES) >= 250
+    assert len(CASES) >= 400
     open_data("synth")  # the demo set is cached once, not by four cases at a time
     folders = []
     for k, case in enumerate(CASES):

@@ -181,7 +181,7 @@ def test_both_layouts_give_the_same_probabilities(synth_model, synth_test):
     ("label_smoothing", 1.0, "label smoothing must be a finite number >= 0 and < 1"),
     ("optimizer", "bogus", "optimizer must be one of adam, sgd, not 'bogus'"),
     ("schedule", "step", "schedule must be one of cosine, constant"),
-    ("labels", "soft", "label mode must be one of fer2013, ferplus-majority, ferplus-dist"),
+    ("labels", "soft", "unknown label mode 'soft'; choose fer2013, ferplus-majority, ferplus-dist"),
     ("seed", -1, "seed must be a whole number of at least 0"),
 ])
 def test_training_options_are_checked(field, value, message):

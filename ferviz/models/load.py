@@ -74,20 +74,22 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
         from .keras import preset_options
 
         preset_opts = preset_options(preset)
-    if zoo.exists(spec):
-        model = _load_entry(zoo.root() / spec, trust)
-        return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options),
-                       options.get("cam_layer"))
     path = Path(spec)
-    regular_file(path, "model file")
-    if not path.exists():
-        raise FervizError(f"{shown(spec)}: neither a file nor a zoo model (zoo: "
-                          f"{', '.join(zoo.names()) or 'empty'})")
-    if path.is_dir():
-        if not (path / "card.json").is_file():
+    entry = zoo.root() / spec if zoo.exists(spec) else None
+    if entry is None:
+        regular_file(path, "model file")
+        if not path.exists():
+            raise FervizError(f"{shown(spec)}: neither a file nor a zoo model (zoo: "
+                              f"{', '.join(zoo.names()) or 'empty'})")
+        if path.is_dir() and not (path / "card.json").is_file():
             raise FervizError(f"{shown(path)}: a folder, not a model; give a model file, or "
                               "a zoo entry folder (card.json and weights.safetensors)")
-        model = _load_entry(path, trust)
+        entry = path if path.is_dir() else None
+    if entry is not None:
+        model = _load_entry(entry, trust)
+        if arch and arch != model.card.arch:
+            raise FervizError(f"{shown(spec)} is a {model.card.arch} (its card says so); --arch "
+                              "names the architecture of a state-dict file")
         return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options),
                        options.get("cam_layer"))
     sidecar = path.with_name(path.name + ".json")
