@@ -55,7 +55,7 @@ def main() -> int:
     evaluate = ["ferviz", "evaluate", "-m", args.model, "-d", data, "--split", args.split]
     subprocess.run(evaluate, env=env, check=True, capture_output=True)  # parses the data once
     app_args = ["--data", data, "--split", args.split, "--model", args.model]
-    evals, clicks, warms = [], [], []
+    evals, clicks, warms, clicked = [], [], [], []
     proc, url, _ = start(env, app_args)
     try:
         with sync_playwright() as pw:
@@ -67,11 +67,16 @@ def main() -> int:
                 evals.append(time.perf_counter() - t)
                 shutil.rmtree(cache / "predictions", ignore_errors=True)
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                t = time.perf_counter()
                 page.goto(f"{url}/?page=overview")
                 run = page.get_by_role("button", name="Run: predicting")
-                run.wait_for(timeout=WAIT_MS)
-                t = time.perf_counter()
-                run.click()
+                page.wait_for_selector(f"{CHART}, button:has-text('Run: predicting')",
+                                       timeout=WAIT_MS)
+                if run.count():  # estimated over 10 s: it waits for the click
+                    t = time.perf_counter()
+                    run.click()
+                else:
+                    clicked.append(False)
                 page.wait_for_selector(CHART, timeout=WAIT_MS * 5)
                 clicks.append(time.perf_counter() - t)
                 page.close()
@@ -90,7 +95,8 @@ def main() -> int:
           f"{os.getloadavg()[0]:.1f}; {args.model} on {Path(args.data).name} [{args.split}])")
     print(f"  ferviz evaluate (predictions not cached): median {e:.2f} s "
           f"({', '.join(f'{v:.2f}' for v in evals)})")
-    print(f"  dashboard, Run click to first chart:      median {c:.2f} s "
+    how = "page opened (no click: estimated under 10 s)" if clicked else "Run click"
+    print(f"  dashboard, {how} to first chart: median {c:.2f} s "
           f"({', '.join(f'{v:.2f}' for v in clicks)}): {c / e:.2f}x evaluate (goal 1.2x)")
     print(f"  dashboard, new session, cached:           median {w:.2f} s "
           f"({', '.join(f'{v:.2f}' for v in warms)}) (goal 2 s)")
