@@ -33,7 +33,7 @@ BAD_MODEL = [
     ("--output bogus", "output must be one of logits, probs, log_probs, sigmoid"),
     ("--cam-layer nope", "no layer 'nope' for Grad-CAM"),
     ("--preset nope", "unknown preset 'nope'"),
-    ("--arch nope", "fer_synth_cnn is a synth_cnn (its card says so)"),
+    ("--arch nope", "fer_synth_cnn is a synth_cnn, not a nope (its card says so)"),
 ]
 BAD_DATA = [
     ("--labels bogus", "unknown label mode 'bogus'; choose fer2013"),

@@ -88,8 +88,8 @@ def load_model(spec: str, arch: str | None = None, trust: bool = False,
     if entry is not None:
         model = _load_entry(entry, trust)
         if arch and arch != model.card.arch:
-            raise FervizError(f"{shown(spec)} is a {model.card.arch} (its card says so); --arch "
-                              "names the architecture of a state-dict file")
+            raise FervizError(f"{shown(spec)} is a {model.card.arch}, not a {arch} (its card "
+                              "says so); --arch names the architecture of a state-dict file")
         return _finish(model.net, model.card.with_options(**preset_opts).with_options(**options),
                        options.get("cam_layer"))
     sidecar = path.with_name(path.name + ".json")
