@@ -80,6 +80,25 @@ def browser():
         b.close()
 
 
+def free_port() -> int:
+    """A free loopback port."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen, wait: float = 10) -> None:
+    """Terminate a server process; kill it if it has not gone after ``wait`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(wait)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 SERVING = "You can now view your Streamlit app"  # printed once the server accepts sessions
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -14,17 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ARTIFACTS, ROOT, browser_test, wait_until_serving
+from conftest import ARTIFACTS, ROOT, browser_test, free_port, stop, wait_until_serving
 
 WAIT_MS = 90_000
 
 pytestmark = browser_test
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
@@ -56,11 +49,7 @@ def server(tmp_path_factory):
     try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

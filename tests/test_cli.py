@@ -171,12 +171,11 @@ def test_an_unwritable_output_folder_fails_before_any_work(tmp_path):
 def test_dashboard_command_serves_the_packaged_app(tmp_path):
     """Promise: ``ferviz dashboard`` serves the packaged app (its health check answers once
     the server says it accepts sessions) and the server goes with the command."""
-    import socket
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from conftest import free_port
+
+    port = free_port()
     p = subprocess.Popen(["ferviz", "dashboard", "--server.headless", "true",
                           "--server.port", str(port), "--data", "synth"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

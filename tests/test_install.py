@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, in_browser, wait_until_serving
+from conftest import ROOT, free_port, in_browser, stop, wait_until_serving
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +82,7 @@ def test_installed_dashboard_in_chromium(venv, tmp_path, browser):
     Chromium: ferviz's own page menu only (no Streamlit page list from a ``pages/`` folder),
     the Overview's charts drawn, every page of the menu opens without an error, and the
     launch settings apply (25 MB uploads)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     clean = {k: v for k, v in os.environ.items()
              if k not in ("PYTHONPATH", "FERVIZ_ZOO") and not k.startswith("FERVIZ_")
              or k == "FERVIZ_CACHE"}
@@ -120,8 +116,4 @@ def test_installed_dashboard_in_chromium(venv, tmp_path, browser):
                 assert "25MB" in limit.replace(" ", ""), limit
         assert not errors, errors
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_test
+from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_test, stop
 from test_app_browser import start_server
 
 pytest.importorskip("streamlit_webrtc")
@@ -71,5 +71,4 @@ def test_live_camera_labels_frames_and_freezes(tmp_path, warm):
             page.screenshot(path=str(ARTIFACTS / "live-frozen.png"), full_page=True)
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
